@@ -1,0 +1,29 @@
+"""Roles are Django groups with permissions; labeling rights are per plot type or plot group."""
+
+ADMIN = "Admin"
+DETECTOR_EXPERT = "Detector expert"
+LABELER = "Labeler"
+VIEWER = "Viewer"
+
+_VIEW = [
+    "experiments.view_experiment",
+    "experiments.view_runperiod",
+    "experiments.view_run",
+    "experiments.view_campaign",
+    "plots.view_plottype",
+    "plots.view_plotgroup",
+    "plots.view_plot",
+    "labels.view_labelclass",
+    "labels.view_label",
+    "jobs.view_job",
+]
+_LABEL = ["labels.add_label"]
+_EXPERT = ["plots.change_plottype", "plots.add_plot", "labels.change_labelclass"]
+
+# Admins get every permission of the portal's apps and of auth (see the migration).
+ROLE_PERMISSIONS = {
+    VIEWER: _VIEW,
+    LABELER: _VIEW + _LABEL,
+    DETECTOR_EXPERT: _VIEW + _LABEL + _EXPERT,
+}
+ADMIN_APPS = ["experiments", "plots", "labels", "jobs", "core", "accounts", "auth"]

@@ -1,0 +1,93 @@
+"""The job record every background task reports into."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from apps.core.events import publish_on_commit
+
+
+class Job(models.Model):
+    """A background task: queued → running (with progress) → done or failed, with a log."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=50, db_index=True)
+    title = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    progress = models.FloatField(default=0.0, help_text="0 to 1.")
+    message = models.CharField(max_length=500, blank=True)
+    log = models.TextField(blank=True)
+    params = models.JSONField(default=dict, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="jobs",
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.kind} #{self.pk} ({self.status})"
+
+    def as_event(self) -> dict:
+        return {
+            "id": self.pk,
+            "kind": self.kind,
+            "title": self.title,
+            "status": self.status,
+            "progress": self.progress,
+            "message": self.message,
+            "result": self.result,
+        }
+
+    def _save_and_publish(self, *fields):
+        self.save(update_fields=list(fields))
+        publish_on_commit("jobs", "jobs.update", self.as_event())
+
+    def start(self, message: str = "started"):
+        self.status, self.started_at, self.message = self.Status.RUNNING, timezone.now(), message
+        self.append_log(message, save=False)
+        self._save_and_publish("status", "started_at", "message", "log")
+
+    def report(self, progress: float, message: str = "", **result):
+        self.progress = max(0.0, min(1.0, progress))
+        if message:
+            self.message = message[:500]
+            self.append_log(message, save=False)
+        if result:
+            self.result = {**self.result, **result}
+        self._save_and_publish("progress", "message", "log", "result")
+
+    def finish(self, message: str = "done", **result):
+        self.status, self.progress, self.finished_at = self.Status.DONE, 1.0, timezone.now()
+        self.message = message[:500]
+        self.result = {**self.result, **result}
+        self.append_log(message, save=False)
+        self._save_and_publish("status", "progress", "finished_at", "message", "log", "result")
+
+    def fail(self, error: str):
+        self.status, self.finished_at, self.message = (
+            self.Status.FAILED,
+            timezone.now(),
+            error[:500],
+        )
+        self.append_log(f"failed: {error}", save=False)
+        self._save_and_publish("status", "finished_at", "message", "log")
+
+    def append_log(self, line: str, save: bool = True):
+        stamp = timezone.now().strftime("%H:%M:%S")
+        self.log = f"{self.log}{stamp} {line}\n"
+        if save:
+            self.save(update_fields=["log"])

@@ -1,0 +1,160 @@
+"""Image checks and thumbnails, run in ingest worker processes.
+
+Imports nothing from Django so a spawned worker process starts fast. Files are written
+under the media root by content hash, atomically (temporary name, then rename), so a
+crash never leaves a half-written image under its final name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tempfile
+import warnings
+from dataclasses import dataclass
+
+from PIL import Image, UnidentifiedImageError
+
+EXTENSIONS = {"PNG": "png", "JPEG": "jpg", "GIF": "gif", "WEBP": "webp"}
+
+
+class ImageRejected(ValueError):
+    """The bytes are not an image we accept; the message says why."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_bytes: int
+    max_pixels: int
+    thumbnail_width: int
+    formats: tuple[str, ...] = tuple(EXTENSIONS)
+
+
+@dataclass(frozen=True)
+class StoredImage:
+    sha256: str
+    image: str
+    thumbnail: str
+    size_bytes: int
+    width: int
+    height: int
+    # Paths this call wrote (not already on disk): removed again if the database insert fails.
+    created: tuple[str, ...]
+
+
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def inspect(data: bytes, limits: Limits) -> tuple[str, int, int]:
+    """Return (format, width, height) of a complete, decodable image within the limits."""
+    if not data:
+        raise ImageRejected("empty file")
+    if len(data) > limits.max_bytes:
+        raise ImageRejected(f"file is {len(data):,} bytes, over the limit of {limits.max_bytes:,}")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as img:
+                fmt, (width, height) = img.format, img.size
+                if fmt not in limits.formats:
+                    raise ImageRejected(f"{fmt} images are not accepted (accepted: {', '.join(limits.formats)})")
+                if width * height > limits.max_pixels:
+                    raise ImageRejected(
+                        f"image is {width}x{height} pixels, over the limit of {limits.max_pixels:,} pixels"
+                    )
+                img.verify()
+            # verify() does not decode pixel data; a full load catches truncated files.
+            with Image.open(io.BytesIO(data)) as img:
+                img.load()
+    except ImageRejected:
+        raise
+    except UnidentifiedImageError:
+        raise ImageRejected("not an image (unrecognised format)") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageRejected(f"image too large to decode safely: {exc}") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise ImageRejected(f"corrupt or truncated image: {exc}") from None
+    return fmt, width, height
+
+
+def thumbnail_bytes(data: bytes, width: int) -> bytes:
+    """A WebP thumbnail ``width`` pixels wide (never enlarged), aspect kept."""
+    with Image.open(io.BytesIO(data)) as img:
+        img = img.convert("RGBA" if img.mode in ("RGBA", "LA", "P") else "RGB")
+        if img.width > width:
+            height = max(1, round(img.height * width / img.width))
+            img = img.resize((width, height), Image.Resampling.LANCZOS, reducing_gap=2.0)
+        out = io.BytesIO()
+        img.save(out, "WEBP", quality=82, method=2)
+        return out.getvalue()
+
+
+def image_path(sha256: str, ext: str) -> str:
+    return f"plots/{sha256[:2]}/{sha256[2:4]}/{sha256}.{ext}"
+
+
+def thumbnail_path(sha256: str) -> str:
+    return f"thumbs/{sha256[:2]}/{sha256[2:4]}/{sha256}.webp"
+
+
+def write_atomic(root: str, relpath: str, data: bytes) -> bool:
+    """Write ``data`` to root/relpath unless a file is already there; True when written."""
+    target = os.path.join(root, relpath)
+    if os.path.exists(target):
+        return False
+    folder = os.path.dirname(target)
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, target)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return True
+
+
+def store(data: bytes, limits: Limits, media_root: str, sha256: str | None = None) -> StoredImage:
+    """Check ``data``, then write the image and its thumbnail under their content hash."""
+    fmt, width, height = inspect(data, limits)
+    digest = sha256 or sha256_of(data)
+    image_rel = image_path(digest, EXTENSIONS[fmt])
+    thumb_rel = thumbnail_path(digest)
+    created = []
+    try:
+        if not os.path.exists(os.path.join(media_root, thumb_rel)):
+            if write_atomic(media_root, thumb_rel, thumbnail_bytes(data, limits.thumbnail_width)):
+                created.append(thumb_rel)
+        if write_atomic(media_root, image_rel, data):
+            created.append(image_rel)
+    except BaseException:
+        remove(media_root, created)
+        raise
+    return StoredImage(digest, image_rel, thumb_rel, len(data), width, height, tuple(created))
+
+
+def remove(media_root: str, relpaths) -> None:
+    for rel in relpaths:
+        try:
+            os.unlink(os.path.join(media_root, rel))
+        except FileNotFoundError:
+            pass
+
+
+def store_file(path: str, limits: Limits, media_root: str, sha256: str) -> StoredImage | str:
+    """Process-pool entry point: store one file, or return the reason it was rejected."""
+    try:
+        size = os.path.getsize(path)
+        if size > limits.max_bytes:
+            return f"file is {size:,} bytes, over the limit of {limits.max_bytes:,}"
+        with open(path, "rb") as fh:
+            data = fh.read()
+        return store(data, limits, media_root, sha256)
+    except ImageRejected as exc:
+        return str(exc)
+    except OSError as exc:
+        return f"cannot read: {exc.strerror or exc}"

@@ -1,0 +1,401 @@
+"""Bring image files into the portal: check, deduplicate, store, thumbnail, insert in bulk.
+
+Used by ``manage.py ingest`` (directory trees, the feeder) and by uploads. A file that is
+not a usable image is rejected with a message naming it; the rest of the batch still goes
+in. Rows and files go together: no row without its file, and files written for a batch
+whose insert fails are removed again.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from apps.core.events import publish_on_commit
+from apps.experiments.models import Campaign, Experiment, Run, RunPeriod
+from apps.plots import imaging
+from apps.plots.layout import IMAGE_SUFFIXES, PlotRef, parse
+from apps.plots.models import Plot, PlotType
+from apps.plots.signals import plots_ingested
+
+log = logging.getLogger(__name__)
+
+# Below this many new images per batch a process pool costs more than it saves.
+POOL_THRESHOLD = 24
+
+
+@dataclass
+class Source:
+    """One candidate image: a display name, the slot it fills, and its bytes or path."""
+
+    name: str
+    ref: PlotRef
+    path: str | None = None
+    data: bytes | None = None
+
+    def read(self, max_bytes: int) -> bytes:
+        if self.data is not None:
+            if len(self.data) > max_bytes:
+                raise imaging.ImageRejected(f"file is {len(self.data):,} bytes, over the limit of {max_bytes:,}")
+            return self.data
+        size = os.path.getsize(self.path)
+        if size > max_bytes:
+            raise imaging.ImageRejected(f"file is {size:,} bytes, over the limit of {max_bytes:,}")
+        with open(self.path, "rb") as fh:
+            return fh.read()
+
+
+@dataclass
+class Outcome:
+    name: str
+    status: str  # "new", "duplicate" or "rejected"
+    plot: Plot | None = None
+    reason: str = ""
+
+
+@dataclass
+class IngestReport:
+    outcomes: list[Outcome] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def count(self, status: str) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    @property
+    def rejected(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status == "rejected"]
+
+    def summary(self) -> str:
+        new = self.count("new")
+        rate = new / self.seconds if self.seconds > 0 else 0.0
+        return (
+            f"ingested {new} new, {self.count('duplicate')} duplicate, {self.count('rejected')} rejected "
+            f"in {self.seconds:.1f} s ({rate:.0f} plots/s)"
+        )
+
+
+def limits() -> imaging.Limits:
+    return imaging.Limits(
+        max_bytes=settings.MAX_IMAGE_BYTES,
+        max_pixels=settings.MAX_IMAGE_PIXELS,
+        thumbnail_width=settings.THUMBNAIL_WIDTH,
+    )
+
+
+def crawl(root: str, regex, default_period: str = "default") -> Iterator[Source | Outcome]:
+    """Walk ``root`` in a stable order: a Source per matching file, an Outcome for image files that do not match."""
+    for folder, dirs, files in os.walk(root):
+        dirs.sort()
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in sorted(files):
+            if name.startswith("."):
+                continue
+            path = os.path.join(folder, name)
+            rel = os.path.relpath(path, root)
+            ref = parse(rel, regex, default_period)
+            if ref is not None:
+                yield Source(name=rel, ref=ref, path=path)
+            elif name.lower().endswith(IMAGE_SUFFIXES):
+                yield Outcome(rel, "rejected", reason="path does not match the layout pattern")
+
+
+class Ingestor:
+    """Ingest sources for one experiment, creating runs, periods, campaigns and plot types on first sight."""
+
+    def __init__(
+        self,
+        experiment: Experiment,
+        *,
+        campaign: str = "online",
+        create: bool = True,
+        workers: int | None = None,
+        batch_size: int = 500,
+    ):
+        self.experiment = experiment
+        self.default_campaign = campaign
+        self.create = create
+        self.workers = workers if workers is not None else (settings.INGEST_WORKERS or os.cpu_count() or 1)
+        self.batch_size = batch_size
+        self.limits = limits()
+        self.media_root = str(settings.MEDIA_ROOT)
+        self._pool: ProcessPoolExecutor | None = None
+        self._periods: dict[str, RunPeriod] = {}
+        self._runs: dict[int, Run] = {}
+        self._runs_by_id: dict[int, Run] = {}
+        self._campaigns: dict[str, Campaign] = {}
+        self._types: dict[str, PlotType] = {}
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+
+    def ingest(self, items: Iterable[Source | Outcome]) -> IngestReport:
+        report = IngestReport()
+        started = time.perf_counter()
+        batch: list[Source] = []
+        for item in items:
+            if isinstance(item, Outcome):
+                report.outcomes.append(item)
+                continue
+            batch.append(item)
+            if len(batch) >= self.batch_size:
+                report.outcomes.extend(self._ingest_batch(batch))
+                batch = []
+        if batch:
+            report.outcomes.extend(self._ingest_batch(batch))
+        report.seconds = time.perf_counter() - started
+        return report
+
+    # -- one batch -------------------------------------------------------------------------
+
+    def _ingest_batch(self, batch: list[Source]) -> list[Outcome]:
+        outcomes: dict[int, Outcome] = {}
+        wanted: list[tuple[int, Source, tuple, bytes, str]] = []
+        for i, source in enumerate(batch):
+            try:
+                data = source.read(self.limits.max_bytes)
+            except imaging.ImageRejected as exc:
+                outcomes[i] = Outcome(source.name, "rejected", reason=str(exc))
+                continue
+            except OSError as exc:
+                outcomes[i] = Outcome(source.name, "rejected", reason=f"cannot read: {exc.strerror or exc}")
+                continue
+            wanted.append((i, source, self._key(source.ref), data, imaging.sha256_of(data)))
+
+        # Slots are compared by name, so nothing is created for a file that turns out to be rejected.
+        existing = self._existing_slots([w[2] for w in wanted])
+        fresh: list[tuple[int, Source, tuple, bytes, str]] = []
+        for i, source, key, data, digest in wanted:
+            held = existing.get(key)
+            if held is None:
+                existing[key] = (digest, None)
+                fresh.append((i, source, key, data, digest))
+            elif held[0] == digest:
+                outcomes[i] = Outcome(source.name, "duplicate", plot=held[1])
+            else:
+                outcomes[i] = Outcome(source.name, "rejected", reason="this plot slot already holds a different image")
+
+        stored = self._store_all([(data, digest) for _, _, _, data, digest in fresh])
+        good = []
+        for (i, source, _key, _data, _digest), result in zip(fresh, stored, strict=True):
+            if isinstance(result, str):
+                outcomes[i] = Outcome(source.name, "rejected", reason=result)
+            else:
+                good.append((i, source, result))
+        outcomes.update(self._insert(good))
+        return [outcomes[i] for i in sorted(outcomes)]
+
+    def _key(self, ref: PlotRef) -> tuple:
+        return (ref.plot_type, ref.run, ref.campaign or self.default_campaign, ref.chunk)
+
+    def _store_all(self, items: list[tuple[bytes, str]]) -> list[imaging.StoredImage | str]:
+        if len(items) >= POOL_THRESHOLD and self.workers > 1:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"))
+            futures = [
+                self._pool.submit(_store_or_reason, data, self.limits, self.media_root, digest)
+                for data, digest in items
+            ]
+            return [f.result() for f in futures]
+        return [_store_or_reason(data, self.limits, self.media_root, digest) for data, digest in items]
+
+    def _insert(self, good: list[tuple[int, Source, imaging.StoredImage]]) -> dict[int, Outcome]:
+        if not good:
+            return {}
+        outcomes: dict[int, Outcome] = {}
+        try:
+            with transaction.atomic():
+                rows = []
+                for i, source, stored in good:
+                    try:
+                        rows.append((i, source, self._plot_row(source, stored)))
+                    except imaging.ImageRejected as exc:
+                        outcomes[i] = Outcome(source.name, "rejected", reason=str(exc))
+                try:
+                    with transaction.atomic():
+                        plots = Plot.objects.bulk_create([plot for _, _, plot in rows])
+                    if any(p.pk is None for p in plots):
+                        self._fetch_ids(plots)
+                    for (i, source, _), plot in zip(rows, plots, strict=True):
+                        outcomes[i] = Outcome(source.name, "new", plot=plot)
+                except IntegrityError:
+                    # Another ingest filled some slots meanwhile: insert one by one to keep the rest.
+                    for i, source, plot in rows:
+                        try:
+                            with transaction.atomic():
+                                plot.pk = None
+                                plot.save()
+                            outcomes[i] = Outcome(source.name, "new", plot=plot)
+                        except IntegrityError:
+                            outcomes[i] = Outcome(source.name, "duplicate")
+        except BaseException:
+            # The transaction rolled back: rows created in it (runs, plot types) are gone too.
+            self._forget_cached_rows()
+            self._remove_unreferenced([p for _, _, stored in good for p in stored.created])
+            raise
+        unused = [p for i, _, stored in good if outcomes[i].status != "new" for p in stored.created]
+        self._remove_unreferenced(unused)
+        new_plots = [o.plot for o in outcomes.values() if o.status == "new"]
+        if new_plots:
+            plots_ingested.send(sender=Plot, plots=new_plots, experiment=self.experiment)
+            publish_on_commit(
+                "plots",
+                "plots.created",
+                {
+                    "experiment": self.experiment.slug,
+                    "ids": [p.pk for p in new_plots],
+                    "plot_types": sorted({p.plot_type_id for p in new_plots}),
+                    "runs": sorted({p.run_number for p in new_plots}),
+                },
+            )
+        return outcomes
+
+    def _fetch_ids(self, plots: list[Plot]) -> None:
+        # Backends that cannot return ids from a bulk insert (MySQL): look them up by slot.
+        keys = {(p.plot_type_id, p.run_id, p.campaign_id, p.chunk): p for p in plots}
+        found = Plot.objects.filter(
+            plot_type_id__in={k[0] for k in keys},
+            run_id__in={k[1] for k in keys},
+            campaign_id__in={k[2] for k in keys},
+        ).values_list("plot_type_id", "run_id", "campaign_id", "chunk", "id")
+        for *key, pk in found:
+            plot = keys.get(tuple(key))
+            if plot is not None:
+                plot.pk = pk
+
+    def _remove_unreferenced(self, paths: list[str]) -> None:
+        if not paths:
+            return
+        used = set(Plot.objects.filter(image__in=paths).values_list("image", flat=True))
+        used |= set(Plot.objects.filter(thumbnail__in=paths).values_list("thumbnail", flat=True))
+        imaging.remove(self.media_root, [p for p in paths if p not in used])
+
+    def _existing_slots(self, keys: list[tuple]) -> dict[tuple, tuple[str, Plot | None]]:
+        """Map each key already filled in the database to (sha256, plot)."""
+        if not keys:
+            return {}
+        types = dict(
+            PlotType.objects.filter(experiment=self.experiment, name__in={k[0] for k in keys}).values_list("id", "name")
+        )
+        runs = dict(
+            Run.objects.filter(experiment=self.experiment, number__in={k[1] for k in keys}).values_list("id", "number")
+        )
+        campaigns = dict(
+            Campaign.objects.filter(experiment=self.experiment, name__in={k[2] for k in keys}).values_list("id", "name")
+        )
+        if not (types and runs and campaigns):
+            return {}
+        wanted = set(keys)
+        found = Plot.objects.filter(plot_type_id__in=types, run_id__in=runs, campaign_id__in=campaigns).only(
+            "id", "plot_type_id", "run_id", "campaign_id", "chunk", "sha256"
+        )
+        by_slot = {}
+        for plot in found:
+            slot = (
+                types[plot.plot_type_id],
+                runs[plot.run_id],
+                campaigns[plot.campaign_id],
+                plot.chunk,
+            )
+            if slot in wanted:
+                by_slot[slot] = (plot.sha256, plot)
+        return by_slot
+
+    # -- dimension rows, cached per ingest -------------------------------------------------------
+
+    def _forget_cached_rows(self) -> None:
+        for cache in (self._periods, self._runs, self._runs_by_id, self._campaigns, self._types):
+            cache.clear()
+
+    def _plot_row(self, source: Source, stored: imaging.StoredImage) -> Plot:
+        ref = source.ref
+        plot_type = self._plot_type(ref.plot_type)
+        run = self._run(ref.run, ref.run_period)
+        campaign = self._campaign(ref.campaign or self.default_campaign)
+        return Plot(
+            plot_type=plot_type,
+            run=run,
+            campaign=campaign,
+            chunk=ref.chunk,
+            experiment_id=self.experiment.pk,
+            run_period_id=run.run_period_id,
+            run_number=run.number,
+            image=stored.image,
+            thumbnail=stored.thumbnail,
+            sha256=stored.sha256,
+            size_bytes=stored.size_bytes,
+            width=stored.width,
+            height=stored.height,
+            original_path=source.name[:500],
+        )
+
+    def _plot_type(self, name: str) -> PlotType:
+        if name not in self._types:
+            found = PlotType.objects.filter(experiment=self.experiment, name=name).first()
+            if found is None:
+                if not self.create:
+                    raise imaging.ImageRejected(f"unknown plot type {name!r} (create it first, or allow creation)")
+                found, _ = PlotType.objects.get_or_create(
+                    experiment=self.experiment,
+                    name=name,
+                    defaults={
+                        "collect_fraction": settings.DEFAULT_COLLECT_FRACTION,
+                        "chunked": False,
+                    },
+                )
+            self._types[name] = found
+        return self._types[name]
+
+    def _period(self, name: str) -> RunPeriod:
+        if name not in self._periods:
+            self._periods[name], _ = RunPeriod.objects.get_or_create(experiment=self.experiment, name=name)
+        return self._periods[name]
+
+    def _run(self, number: int, period: str) -> Run:
+        if number not in self._runs:
+            run = Run.objects.filter(experiment=self.experiment, number=number).first()
+            if run is None:
+                if not self.create:
+                    raise imaging.ImageRejected(f"unknown run {number} (create it first, or allow creation)")
+                run, _ = Run.objects.get_or_create(
+                    experiment=self.experiment,
+                    number=number,
+                    defaults={"run_period": self._period(period)},
+                )
+            self._runs[number] = run
+            self._runs_by_id[run.pk] = run
+        return self._runs[number]
+
+    def _campaign(self, name: str) -> Campaign:
+        if name not in self._campaigns:
+            found = Campaign.objects.filter(experiment=self.experiment, name=name).first()
+            if found is None:
+                if not self.create:
+                    raise imaging.ImageRejected(f"unknown campaign {name!r} (create it first, or allow creation)")
+                found, _ = Campaign.objects.get_or_create(experiment=self.experiment, name=name)
+            self._campaigns[name] = found
+        return self._campaigns[name]
+
+
+def _store_or_reason(data: bytes, limits: imaging.Limits, media_root: str, digest: str):
+    try:
+        return imaging.store(data, limits, media_root, digest)
+    except imaging.ImageRejected as exc:
+        return str(exc)
+    except OSError as exc:
+        return f"cannot store: {exc.strerror or exc}"

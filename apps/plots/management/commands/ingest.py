@@ -1,0 +1,95 @@
+"""manage.py ingest PATH --experiment NAME: bring a directory tree of plots in (and keep watching)."""
+
+import os
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+
+from apps.experiments.models import Experiment
+from apps.labels.defaults import ensure_default_classes
+from apps.plots.ingest import Ingestor, crawl
+from apps.plots.layout import HYDRA_LAYOUT, LayoutError, compile_layout
+
+# A file younger than this may still be being written by the producer: pick it up next poll.
+SETTLE_SECONDS = 2.0
+
+
+def _settling(item) -> bool:
+    path = getattr(item, "path", None)
+    try:
+        return path is not None and time.time() - os.path.getmtime(path) < SETTLE_SECONDS
+    except OSError:
+        return False
+
+
+class Command(BaseCommand):
+    help = (
+        "Ingest monitoring plots from a directory tree laid out like "
+        "RunPeriod-2021-08/Run080464/RF_TOF_selftiming-02_0037.png, or any layout given by --pattern."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("path", help="Directory to crawl (or a single image file).")
+        parser.add_argument("--experiment", required=True, help="Experiment name or slug.")
+        parser.add_argument("--campaign", default="online", help="Campaign when the path does not name one.")
+        parser.add_argument(
+            "--pattern",
+            help="Regex with named groups run, plot_type and optionally run_period, chunk, campaign, "
+            f"matched against the path relative to PATH. Default: {HYDRA_LAYOUT}",
+        )
+        parser.add_argument("--run-period", default="default", help="Run period when the path does not name one.")
+        parser.add_argument(
+            "--no-create",
+            action="store_true",
+            help="Reject plots of unknown experiments, runs, plot types, campaigns.",
+        )
+        parser.add_argument("--watch", action="store_true", help="Keep polling PATH for new files (the feeder).")
+        parser.add_argument("--interval", type=float, default=5.0, help="Seconds between polls with --watch.")
+        parser.add_argument("--workers", type=int, default=None, help="Thumbnail processes (default: CPU count).")
+
+    def handle(
+        self,
+        *args,
+        path,
+        experiment,
+        campaign,
+        pattern,
+        run_period,
+        no_create,
+        watch,
+        interval,
+        workers,
+        **kw,
+    ):
+        if not os.path.exists(path):
+            raise CommandError(f"{path} does not exist")
+        try:
+            regex = compile_layout(pattern)
+        except LayoutError as exc:
+            raise CommandError(f"--pattern: {exc}") from None
+        exp = Experiment.objects.filter(slug=experiment).first() or Experiment.objects.filter(name=experiment).first()
+        if exp is None:
+            if no_create:
+                raise CommandError(f"unknown experiment {experiment!r}")
+            exp = Experiment.objects.create(name=experiment)
+            ensure_default_classes(exp)
+            self.stdout.write(f"created experiment {exp.name}")
+
+        root, single = (os.path.dirname(path) or ".", os.path.basename(path)) if os.path.isfile(path) else (path, None)
+        seen: set[str] = set()
+        with Ingestor(exp, campaign=campaign, create=not no_create, workers=workers) as ingestor:
+            while True:
+                items = [
+                    i
+                    for i in crawl(root, regex, run_period)
+                    if i.name not in seen and (single is None or i.name == single) and not (watch and _settling(i))
+                ]
+                if items or not watch:
+                    report = ingestor.ingest(items)
+                    for outcome in report.rejected:
+                        self.stderr.write(f"rejected {outcome.name}: {outcome.reason}")
+                    seen.update(o.name for o in report.outcomes)
+                    self.stdout.write(report.summary())
+                if not watch:
+                    return
+                time.sleep(interval)

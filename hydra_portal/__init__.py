@@ -1,0 +1,1 @@
+"""Hydra portal: Django project package (settings, URLs, ASGI routing, task broker)."""

@@ -1,0 +1,167 @@
+"""Settings for Hydra portal.
+
+Every value comes from a HYDRA_* environment variable through the typed readers of
+``hydra_portal.env``. The defaults run embedded: SQLite and media under ``var/``, an
+in-memory channel layer and an in-process Dramatiq worker, so a fresh clone runs at once.
+"""
+
+from pathlib import Path
+
+from hydra_portal.env import (
+    env_bool,
+    env_float,
+    env_int,
+    env_list,
+    env_path,
+    env_str,
+    env_url,
+    parse_database_url,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = env_path("HYDRA_VAR_DIR", BASE_DIR / "var")
+
+DEBUG = env_bool("HYDRA_DEBUG", True)
+SECRET_KEY = env_str("HYDRA_SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured("HYDRA_SECRET_KEY must be set when HYDRA_DEBUG is off")
+    SECRET_KEY = "insecure-development-key-set-HYDRA_SECRET_KEY-in-production"
+
+ALLOWED_HOSTS = env_list("HYDRA_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("HYDRA_CSRF_TRUSTED_ORIGINS", [])
+
+# Anonymous visitors may read plots, pages and the read API; writes always need a login.
+OPEN_ACCESS = env_bool("HYDRA_OPEN_ACCESS", True)
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "rest_framework",
+    "django_filters",
+    "channels",
+    "apps.core",
+    "apps.experiments",
+    "apps.labels",
+    "apps.plots",
+    "apps.accounts",
+    "apps.jobs",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "hydra_portal.urls"
+ASGI_APPLICATION = "hydra_portal.asgi.application"
+WSGI_APPLICATION = "hydra_portal.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "apps.core.context_processors.portal",
+            ],
+        },
+    },
+]
+
+DATABASE_URL = env_url(
+    "HYDRA_DATABASE_URL",
+    f"sqlite:///{VAR_DIR / 'hydra.sqlite3'}",
+    schemes=("sqlite", "mysql", "mariadb"),
+)
+DATABASES = {"default": parse_database_url("HYDRA_DATABASE_URL", DATABASE_URL)}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "home"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env_str("HYDRA_TIME_ZONE", "UTC")
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = VAR_DIR / "static"
+MEDIA_URL = "media/"
+MEDIA_ROOT = env_path("HYDRA_MEDIA_ROOT", VAR_DIR / "media")
+# Media are served by the portal itself unless a web server in front takes them over.
+SERVE_MEDIA = env_bool("HYDRA_SERVE_MEDIA", True)
+
+# Image limits: anything beyond is rejected at ingest or upload with a message.
+MAX_IMAGE_BYTES = env_int("HYDRA_MAX_IMAGE_BYTES", 20 * 1024 * 1024, minimum=1)
+MAX_IMAGE_PIXELS = env_int("HYDRA_MAX_IMAGE_PIXELS", 40_000_000, minimum=1)
+THUMBNAIL_WIDTH = env_int("HYDRA_THUMBNAIL_WIDTH", 320, minimum=16, maximum=2048)
+INGEST_WORKERS = env_int("HYDRA_INGEST_WORKERS", 0, minimum=0)
+DEFAULT_COLLECT_FRACTION = env_float("HYDRA_DEFAULT_COLLECT_FRACTION", 0.1, minimum=0.0, maximum=1.0)
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_IMAGE_BYTES + 1024 * 1024
+
+# One Redis URL can feed both the channel layer and the broker; each can be set alone too.
+REDIS_URL = env_url("HYDRA_REDIS_URL", schemes=("redis", "rediss"))
+BROKER_URL = env_url("HYDRA_BROKER_URL", REDIS_URL, schemes=("redis", "rediss", "amqp", "amqps"))
+
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": env_str("HYDRA_CHANNEL_PREFIX", "hydra")},
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["apps.accounts.permissions.ReadOpenOrAuthenticated"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("HYDRA_LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}
+
+if not DEBUG:
+    SESSION_COOKIE_SECURE = env_bool("HYDRA_SECURE_COOKIES", True)
+    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    SECURE_HSTS_SECONDS = env_int("HYDRA_HSTS_SECONDS", 31_536_000, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_SSL_REDIRECT = env_bool("HYDRA_SSL_REDIRECT", True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

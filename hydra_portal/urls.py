@@ -1,0 +1,20 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path, re_path
+
+from apps.core import views as core_views
+
+admin.site.site_header = "Hydra portal administration"
+admin.site.site_title = "Hydra portal"
+admin.site.index_title = "Experiments, plot types, groups and labels"
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("plots/<int:pk>/image", core_views.plot_image, name="plot-image"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("admin/", admin.site.urls),
+    path("healthz", core_views.healthz, name="healthz"),
+]
+
+if settings.SERVE_MEDIA:
+    urlpatterns.append(re_path(r"^media/(?P<path>.*)$", core_views.media, name="media"))

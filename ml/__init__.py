@@ -1,0 +1,1 @@
+"""Machine-learning and image code; never imports Django."""
