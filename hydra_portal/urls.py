@@ -13,6 +13,7 @@ urlpatterns = [
     path("plots/<int:pk>/image", core_views.plot_image, name="plot-image"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
+    path("api/", include("hydra_portal.api_urls")),
     path("healthz", core_views.healthz, name="healthz"),
 ]
 

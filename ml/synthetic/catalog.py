@@ -38,8 +38,14 @@ DEMO_PLOT_TYPES: tuple[DemoPlotType, ...] = (
         kind="polar_straw",
         detector="CDC",
         title="CDC straw occupancy",
-        failures=("dead_channels", "dead_region", "hot_channels", "missing_plane", "gain_drift",
-                  "low_statistics"),  # fmt: skip
+        failures=(
+            "dead_channels",
+            "dead_region",
+            "hot_channels",
+            "missing_plane",
+            "gain_drift",
+            "low_statistics",
+        ),  # fmt: skip
         entries=400_000,
         description="""\
 Hits per straw in the Central Drift Chamber, drawn as its 28 rings seen along the beam. A good
@@ -58,8 +64,14 @@ at most a mild left-right asymmetry from the beam position.
         kind="occupancy2d",
         detector="FDC",
         title="FDC wire occupancy by plane",
-        failures=("dead_channels", "dead_region", "hot_channels", "missing_plane", "gain_drift",
-                  "low_statistics"),  # fmt: skip
+        failures=(
+            "dead_channels",
+            "dead_region",
+            "hot_channels",
+            "missing_plane",
+            "gain_drift",
+            "low_statistics",
+        ),  # fmt: skip
         options=(("layout", "planes"),),
         description="""\
 Hits per wire for each of the 24 planes of the Forward Drift Chambers (4 packages of 6 planes).
@@ -97,8 +109,14 @@ smoothly and symmetrically towards the edge.
         detector="BCAL",
         title=r"BCAL $t - t_{RF}$",
         failures=_TIMING_FAILURES,
-        options=(("mean", 0.0), ("sigma", 0.45), ("low", -8.0), ("high", 8.0), ("nbins", 128),
-                 ("background", 0.3)),  # fmt: skip
+        options=(
+            ("mean", 0.0),
+            ("sigma", 0.45),
+            ("low", -8.0),
+            ("high", 8.0),
+            ("nbins", 128),
+            ("background", 0.3),
+        ),  # fmt: skip
         description="""\
 Barrel Calorimeter shower time relative to the accelerator RF. A good plot is a narrow Gaussian
 peak centred at 0 ns (sigma about 0.45 ns) on a flat background from out-of-time hits.
@@ -148,8 +166,15 @@ nearly flat, with a gentle wave around the ring from the beam position.
         detector="RF",
         title="RF TOF self-timing",
         failures=_TIMING_FAILURES,
-        options=(("mean", 0.0), ("sigma", 0.012), ("low", -0.1), ("high", 0.1), ("nbins", 100),
-                 ("background", 0.02), ("xlabel", r"$\Delta t_{RF}$ (ns)")),  # fmt: skip
+        options=(
+            ("mean", 0.0),
+            ("sigma", 0.012),
+            ("low", -0.1),
+            ("high", 0.1),
+            ("nbins", 100),
+            ("background", 0.02),
+            ("xlabel", r"$\Delta t_{RF}$ (ns)"),
+        ),  # fmt: skip
         entries=50_000,
         description="""\
 Difference between two consecutive RF times measured in the TOF crate, folded to one beam
@@ -169,9 +194,7 @@ def failure_label(failure: str | None) -> str:
     return "NoData" if failure == "empty" else "Bad"
 
 
-def demo_plot(
-    plot_type: DemoPlotType, run: int, seed: int, failure: str | None = None
-) -> tuple[bytes, str]:
+def demo_plot(plot_type: DemoPlotType, run: int, seed: int, failure: str | None = None) -> tuple[bytes, str]:
     """Render the plot of ``plot_type`` for ``run``; return ``(png_bytes, label)``.
 
     The image depends only on the arguments. ``failure`` (any of FAILURE_MODES, or None for a

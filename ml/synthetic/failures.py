@@ -46,20 +46,36 @@ def shift_bins(values: np.ndarray, shift: int) -> np.ndarray:
     return np.roll(values, int(shift))
 
 
-def broaden_peak(
-    values: np.ndarray, edges: np.ndarray, factor: float, rng: np.random.Generator
-) -> np.ndarray:
+def broaden_peak(values: np.ndarray, edges: np.ndarray, factor: float, rng: np.random.Generator) -> np.ndarray:
     """Re-sample the main peak of a 1-D spectrum ``factor`` times wider, with the same integral.
 
-    The background level is the median bin and the width comes from the full width at half
-    maximum, so this works on data alone, without knowing how the peak was generated.
+    The peak is measured from the data (see ``estimate_peak``), so this works without knowing
+    how the spectrum was generated.
+    """
+    peak = estimate_peak(values, edges)
+    if peak is None:
+        return np.array(values, dtype=float, copy=True)
+    background, mean, sigma = peak
+    centres = 0.5 * (edges[:-1] + edges[1:])
+    window = np.abs(centres - mean) < 5 * sigma
+    integral = max(float((values[window] - background).sum()), 0.0)
+    wide = integral * gaussian_bin_fractions(edges, mean, sigma * factor)
+    flat = rng.poisson(background, size=values.size).astype(float)
+    return np.where(window, flat, values) + rng.poisson(wide).astype(float)
+
+
+def estimate_peak(values: np.ndarray, edges: np.ndarray) -> tuple[float, float, float] | None:
+    """Return ``(background, mean, sigma)`` of the highest peak, or None if there is none.
+
+    The background is the median bin, which holds while the peak covers under half the range;
+    sigma comes from the full width at half maximum, which ignores background fluctuations.
     """
     centres = 0.5 * (edges[:-1] + edges[1:])
     background = float(np.median(values))
     signal = values - background
     top = int(np.argmax(values))
     if signal[top] <= 0:
-        return np.array(values, dtype=float, copy=True)
+        return None
     lo, hi = top, top
     while lo > 0 and signal[lo - 1] > signal[top] / 2:
         lo -= 1
@@ -68,11 +84,7 @@ def broaden_peak(
     bin_width = float(centres[1] - centres[0])
     sigma = max((hi - lo + 1) * bin_width / 2.355, bin_width / 2)
     mean = float(np.average(centres[lo : hi + 1], weights=signal[lo : hi + 1]))
-    window = np.abs(centres - mean) < 5 * sigma
-    integral = max(float(signal[window].sum()), 0.0)
-    wide = integral * gaussian_bin_fractions(edges, mean, sigma * factor)
-    flat = rng.poisson(background, size=values.size).astype(float)
-    return np.where(window, flat, values) + rng.poisson(wide).astype(float)
+    return background, mean, sigma
 
 
 def thin(values: np.ndarray, fraction: float, rng: np.random.Generator) -> np.ndarray:
@@ -210,7 +222,11 @@ def _missing_plane(hist, rng, *, plane=None):
 def _peak_shift(hist, rng, *, shift=None):
     _require(hist, "peak_shift", ("timing_peak",), "only timing spectra have a peak to move")
     if shift is None:
-        shift = int(rng.integers(5, 13)) * int(rng.choice([-1, 1]))
+        # A shift of a few peak widths is unmistakable whatever the binning.
+        peak = estimate_peak(hist.values, hist.edges[0])
+        width = np.diff(hist.edges[0])[0]
+        sigma_bins = peak[2] / width if peak else 3.0
+        shift = max(2, int(round(sigma_bins * rng.uniform(2.5, 5.0)))) * int(rng.choice([-1, 1]))
     return shift_bins(hist.values, shift)
 
 
@@ -229,9 +245,7 @@ def _low_statistics(hist, rng, *, fraction=0.01):
 
 
 def _gain_drift(hist, rng, *, channels=None, factor=None):
-    _require(
-        hist, "gain_drift", ("occupancy2d", "polar_straw", "paddle1d"), "bins are not channels"
-    )
+    _require(hist, "gain_drift", ("occupancy2d", "polar_straw", "paddle1d"), "bins are not channels")
     if channels is None:
         channels = np.flatnonzero(_half_detector(hist, rng) & hist.channel_mask)
     factor = rng.uniform(0.6, 0.8) if factor is None else factor

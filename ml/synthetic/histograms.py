@@ -54,7 +54,7 @@ class Histogram:
         if values.ndim != ndim:
             raise ValueError(f"{self.kind} needs {ndim}-D values, got shape {values.shape}")
         edges = tuple(_read_only(np.asarray(e, dtype=float)) for e in self.edges)
-        if len(edges) != ndim or any(e.size != n + 1 for e, n in zip(edges, values.shape)):
+        if len(edges) != ndim or any(e.size != n + 1 for e, n in zip(edges, values.shape, strict=True)):
             raise ValueError(f"edges do not match values of shape {values.shape}")
         object.__setattr__(self, "values", values)
         object.__setattr__(self, "edges", edges)
@@ -195,9 +195,7 @@ def _straws(rng, hardware, entries, *, straws_per_ring: Sequence[int] = CDC_STRA
     phi = 2 * np.pi * (straw[None, :] + 0.5) / counts[:, None]
     # An off-centre beam makes one side of the chamber busier than the other.
     asymmetry, beam_phi = rng.uniform(0.02, 0.07), rng.uniform(0, 2 * np.pi)
-    per_straw = (CDC_INNER_RADIUS_CM / radius[:, None]) ** 1.4 * (
-        1.0 + asymmetry * np.cos(phi - beam_phi)
-    )
+    per_straw = (CDC_INNER_RADIUS_CM / radius[:, None]) ** 1.0 * (1.0 + asymmetry * np.cos(phi - beam_phi))
     efficiency = hardware.lognormal(0.0, 0.06, size=mask.shape)
     return {
         "values": _sample(rng, per_straw * efficiency * mask, entries),

@@ -1,0 +1,92 @@
+"""The one FilterSet for plots: it drives the plot browser page and the API alike."""
+
+import django_filters as filters
+from django import forms
+
+from apps.experiments.models import Campaign, Experiment, RunPeriod
+from apps.labels.models import LabelClass
+from apps.plots.models import Plot, PlotGroup, PlotType
+
+UNLABELED = "unlabeled"
+
+# Sort keys offered to users → the (column, ...) order; every order ends on id so it is total.
+SORTS = {
+    "-run": ("-run_number", "-id"),
+    "run": ("run_number", "id"),
+    "-ingested": ("-id",),
+    "ingested": ("id",),
+    "plot_type": ("plot_type_id", "-run_number", "-id"),
+}
+DEFAULT_SORT = "-run"
+
+
+class LabelChoiceField(forms.CharField):
+    """A label class id, or 'unlabeled'."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        if value in (None, "") or value == UNLABELED:
+            return value
+        if not str(value).isdigit():
+            raise forms.ValidationError("Use a label class id or 'unlabeled'.")
+        return int(value)
+
+
+class LabelFilter(filters.Filter):
+    field_class = LabelChoiceField
+
+    def filter(self, qs, value):
+        if value in (None, ""):
+            return qs
+        if value == UNLABELED:
+            return qs.filter(label_class__isnull=True)
+        return qs.filter(label_class_id=value)
+
+
+class PlotFilterSet(filters.FilterSet):
+    experiment = filters.ModelChoiceFilter(
+        queryset=Experiment.objects.all(), to_field_name="slug", help_text="Experiment slug."
+    )
+    run_period = filters.ModelChoiceFilter(queryset=RunPeriod.objects.all(), help_text="Run period id.")
+    run_min = filters.NumberFilter(field_name="run_number", lookup_expr="gte", min_value=0, help_text="Lowest run.")
+    run_max = filters.NumberFilter(field_name="run_number", lookup_expr="lte", min_value=0, help_text="Highest run.")
+    run = filters.NumberFilter(field_name="run_number", min_value=0, help_text="Exactly this run number.")
+    campaign = filters.ModelChoiceFilter(queryset=Campaign.objects.all(), help_text="Campaign id.")
+    plot_type = filters.ModelMultipleChoiceFilter(queryset=PlotType.objects.all(), help_text="Plot type id (repeat).")
+    group = filters.ModelChoiceFilter(
+        queryset=PlotGroup.objects.all(),
+        method="filter_group",
+        help_text="Plot group id; a super group selects every plot type under it.",
+    )
+    detector = filters.CharFilter(field_name="plot_type__detector", help_text="Detector or system name.")
+    label = LabelFilter(help_text="Label class id, or 'unlabeled'.")
+    sort = filters.ChoiceFilter(
+        choices=[(k, k) for k in SORTS], method="filter_sort", empty_label=None, help_text="Sort order."
+    )
+
+    class Meta:
+        model = Plot
+        fields = []
+
+    def filter_group(self, qs, name, group):
+        type_ids = PlotType.objects.filter(groups__in=group.descendant_ids()).values("id")
+        return qs.filter(plot_type_id__in=type_ids)
+
+    def filter_sort(self, qs, name, value):
+        # Ordering is applied by the paginator from `sort_key`; nothing to filter.
+        return qs
+
+    @property
+    def sort_key(self) -> str:
+        if self.is_bound and self.form.is_valid():
+            return self.form.cleaned_data.get("sort") or DEFAULT_SORT
+        return DEFAULT_SORT
+
+    @property
+    def qs(self):
+        # Ignored plot types are kept but never shown; a tiny NOT IN, no join on the plot table.
+        return super().qs.exclude(plot_type_id__in=PlotType.objects.filter(ignored=True).values("id"))
+
+
+def label_classes_for(experiment):
+    return LabelClass.objects.filter(experiment=experiment)

@@ -1,0 +1,110 @@
+"""Small factories: each makes one valid object with sensible defaults; pass what the test cares about."""
+
+from __future__ import annotations
+
+import io
+import itertools
+
+import numpy as np
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from PIL import Image
+
+from apps.experiments.models import Campaign, Experiment, Run, RunPeriod
+from apps.labels.defaults import ensure_default_classes
+from apps.labels.models import Label, LabelClass
+from apps.plots import imaging
+from apps.plots.models import Plot, PlotGroup, PlotType
+
+_seq = itertools.count(1)
+
+
+def png_bytes(width: int = 64, height: int = 48, seed: int = 0, fmt: str = "PNG") -> bytes:
+    rng = np.random.default_rng(seed)
+    pixels = (rng.random((height, width, 3)) * 255).astype("uint8")
+    out = io.BytesIO()
+    Image.fromarray(pixels).save(out, fmt)
+    return out.getvalue()
+
+
+def experiment(name: str | None = None, **kw) -> Experiment:
+    exp = Experiment.objects.create(name=name or f"Experiment {next(_seq)}", **kw)
+    ensure_default_classes(exp)
+    return exp
+
+
+def run_period(exp: Experiment, name: str = "RunPeriod-2021-08") -> RunPeriod:
+    return RunPeriod.objects.get_or_create(experiment=exp, name=name)[0]
+
+
+def run(exp: Experiment, number: int | None = None, period: str = "RunPeriod-2021-08", **kw) -> Run:
+    number = next(_seq) + 1000 if number is None else number
+    return Run.objects.create(experiment=exp, number=number, run_period=run_period(exp, period), **kw)
+
+
+def campaign(exp: Experiment, name: str = "online", **kw) -> Campaign:
+    return Campaign.objects.get_or_create(experiment=exp, name=name, defaults=kw)[0]
+
+
+def plot_type(exp: Experiment, name: str | None = None, **kw) -> PlotType:
+    return PlotType.objects.create(experiment=exp, name=name or f"PT_{next(_seq)}", **kw)
+
+
+def plot_group(exp: Experiment, name: str | None = None, types=(), parents=(), **kw) -> PlotGroup:
+    group = PlotGroup.objects.create(experiment=exp, name=name or f"Group {next(_seq)}", **kw)
+    group.plot_types.add(*types)
+    group.parents.add(*parents)
+    return group
+
+
+def label_class(exp: Experiment, name: str) -> LabelClass:
+    return LabelClass.objects.get(experiment=exp, name=name)
+
+
+def plot(
+    ptype: PlotType,
+    run_obj: Run | None = None,
+    camp: Campaign | None = None,
+    chunk: int = 0,
+    seed: int | None = None,
+    media_root=None,
+    **kw,
+) -> Plot:
+    """A plot with a real image and thumbnail written under the media root."""
+    from django.conf import settings
+
+    exp = ptype.experiment
+    run_obj = run_obj or run(exp)
+    camp = camp or campaign(exp)
+    data = png_bytes(40, 30, seed if seed is not None else next(_seq))
+    limits = imaging.Limits(max_bytes=10**7, max_pixels=10**8, thumbnail_width=32)
+    stored = imaging.store(data, limits, str(media_root or settings.MEDIA_ROOT))
+    return Plot.objects.create(
+        plot_type=ptype,
+        run=run_obj,
+        campaign=camp,
+        chunk=chunk,
+        experiment=exp,
+        run_period_id=run_obj.run_period_id,
+        run_number=run_obj.number,
+        image=stored.image,
+        thumbnail=stored.thumbnail,
+        sha256=stored.sha256,
+        size_bytes=stored.size_bytes,
+        width=stored.width,
+        height=stored.height,
+        **kw,
+    )
+
+
+def user(username: str | None = None, password: str = "pw-for-tests-1", roles=(), **kw):
+    account = get_user_model().objects.create_user(username or f"user{next(_seq)}", password=password, **kw)
+    for role in roles:
+        account.groups.add(Group.objects.get(name=role))
+    return account
+
+
+def label(plot_obj: Plot, cls: LabelClass, who=None, comment: str = "") -> Label:
+    from apps.labels.services import apply_labels
+
+    return apply_labels([(plot_obj, cls)], user=who, comment=comment)[0]
