@@ -102,8 +102,10 @@ def parse_database_url(name: str, url: str) -> dict:
     """Turn ``sqlite:////abs/path.db`` or ``mysql://user:pass@host:3306/db`` into a DATABASES entry."""
     parts = urlsplit(url)
     if parts.scheme == "sqlite":
-        path = unquote(parts.path)
-        if parts.netloc or not path.startswith("/") or path == "/":
+        # sqlite:///<file>: the third slash ends the (empty) host, so the file is what follows it;
+        # sqlite:///relative.db names a relative file and is refused, sqlite:////abs/path.db is /abs/path.db.
+        path = unquote(parts.path)[1:]
+        if parts.netloc or not path.startswith("/") or not path.strip("/"):
             raise ImproperlyConfigured(
                 f"{name}: a SQLite URL needs an absolute path, like sqlite:////srv/hydra/db.sqlite3; got {url!r}"
             )

@@ -1,15 +1,17 @@
 """The one websocket endpoint: ``/ws/events/?topics=plots,labels``."""
 
+import asyncio
 from urllib.parse import parse_qs
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
-from apps.core.events import TOPICS, group_name
+from apps.core.events import TOPICS, group_name, register_server_loop
 
 
 class EventConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self):
+        register_server_loop(asyncio.get_running_loop())
         user = self.scope.get("user")
         if not settings.OPEN_ACCESS and not (user and user.is_authenticated):
             await self.close(code=4401)

@@ -6,10 +6,11 @@ the group ``hydra.<topic>``. Pages subscribe to the topics they show.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import transaction
 
 log = logging.getLogger(__name__)
@@ -21,6 +22,16 @@ def group_name(topic: str) -> str:
     return f"hydra.{topic}"
 
 
+# The in-memory layer's queues belong to the event loop that serves the websockets. Events
+# sent from other threads (in-process workers, the feeder) are handed to that loop.
+_server_loop: asyncio.AbstractEventLoop | None = None
+
+
+def register_server_loop(loop: asyncio.AbstractEventLoop) -> None:
+    global _server_loop
+    _server_loop = loop
+
+
 def publish(topic: str, event_type: str, payload: dict) -> None:
     """Send an event now. A layer that is down is logged, never raised: the data is already saved."""
     layer = get_channel_layer()
@@ -28,6 +39,15 @@ def publish(topic: str, event_type: str, payload: dict) -> None:
         return
     message = {"type": "hydra.event", "event": event_type, "payload": payload}
     try:
+        loop = _server_loop
+        if isinstance(layer, InMemoryChannelLayer) and loop is not None and loop.is_running():
+            try:
+                running = asyncio.get_running_loop()
+            except RuntimeError:
+                running = None
+            if running is not loop:
+                asyncio.run_coroutine_threadsafe(layer.group_send(group_name(topic), message), loop).result(5)
+                return
         async_to_sync(layer.group_send)(group_name(topic), message)
     except Exception:
         log.exception("could not publish %s on %s", event_type, topic)

@@ -145,16 +145,11 @@ def remove(media_root: str, relpaths) -> None:
             pass
 
 
-def store_file(path: str, limits: Limits, media_root: str, sha256: str) -> StoredImage | str:
-    """Process-pool entry point: store one file, or return the reason it was rejected."""
+def store_or_reason(data: bytes, limits: Limits, media_root: str, sha256: str) -> StoredImage | str:
+    """Process-pool entry point: store one image, or return the reason it was rejected."""
     try:
-        size = os.path.getsize(path)
-        if size > limits.max_bytes:
-            return f"file is {size:,} bytes, over the limit of {limits.max_bytes:,}"
-        with open(path, "rb") as fh:
-            data = fh.read()
         return store(data, limits, media_root, sha256)
     except ImageRejected as exc:
         return str(exc)
     except OSError as exc:
-        return f"cannot read: {exc.strerror or exc}"
+        return f"cannot store: {exc.strerror or exc}"

@@ -208,11 +208,11 @@ class Ingestor:
             if self._pool is None:
                 self._pool = ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"))
             futures = [
-                self._pool.submit(_store_or_reason, data, self.limits, self.media_root, digest)
+                self._pool.submit(imaging.store_or_reason, data, self.limits, self.media_root, digest)
                 for data, digest in items
             ]
             return [f.result() for f in futures]
-        return [_store_or_reason(data, self.limits, self.media_root, digest) for data, digest in items]
+        return [imaging.store_or_reason(data, self.limits, self.media_root, digest) for data, digest in items]
 
     def _insert(self, good: list[tuple[int, Source, imaging.StoredImage]]) -> dict[int, Outcome]:
         if not good:
@@ -390,12 +390,3 @@ class Ingestor:
                 found, _ = Campaign.objects.get_or_create(experiment=self.experiment, name=name)
             self._campaigns[name] = found
         return self._campaigns[name]
-
-
-def _store_or_reason(data: bytes, limits: imaging.Limits, media_root: str, digest: str):
-    try:
-        return imaging.store(data, limits, media_root, digest)
-    except imaging.ImageRejected as exc:
-        return str(exc)
-    except OSError as exc:
-        return f"cannot store: {exc.strerror or exc}"

@@ -45,7 +45,7 @@ DEMO_PLOT_TYPES: tuple[DemoPlotType, ...] = (
             "missing_plane",
             "gain_drift",
             "low_statistics",
-        ),  # fmt: skip
+        ),
         entries=400_000,
         description="""\
 Hits per straw in the Central Drift Chamber, drawn as its 28 rings seen along the beam. A good
@@ -71,7 +71,7 @@ at most a mild left-right asymmetry from the beam position.
             "missing_plane",
             "gain_drift",
             "low_statistics",
-        ),  # fmt: skip
+        ),
         options=(("layout", "planes"),),
         description="""\
 Hits per wire for each of the 24 planes of the Forward Drift Chambers (4 packages of 6 planes).
@@ -116,7 +116,7 @@ smoothly and symmetrically towards the edge.
             ("high", 8.0),
             ("nbins", 128),
             ("background", 0.3),
-        ),  # fmt: skip
+        ),
         description="""\
 Barrel Calorimeter shower time relative to the accelerator RF. A good plot is a narrow Gaussian
 peak centred at 0 ns (sigma about 0.45 ns) on a flat background from out-of-time hits.
@@ -174,7 +174,7 @@ nearly flat, with a gentle wave around the ring from the beam position.
             ("nbins", 100),
             ("background", 0.02),
             ("xlabel", r"$\Delta t_{RF}$ (ns)"),
-        ),  # fmt: skip
+        ),
         entries=50_000,
         description="""\
 Difference between two consecutive RF times measured in the TOF crate, folded to one beam

@@ -230,8 +230,7 @@ def _paddles(rng, hardware, entries, *, n_channels=44, profile="beam"):
     }
 
 
-def _timing(rng, hardware, entries, *, mean=0.0, sigma=0.5, low=-10.0, high=10.0, nbins=100,
-            background=0.25):  # fmt: skip
+def _timing(rng, hardware, entries, *, mean=0.0, sigma=0.5, low=-10.0, high=10.0, nbins=100, background=0.25):
     if not low < high or sigma <= 0 or nbins < 2 or not 0 <= background <= 1:
         raise ValueError("timing_peak needs low < high, sigma > 0, nbins >= 2, 0 <= background <= 1")
     edges = np.linspace(low, high, nbins + 1)

@@ -40,16 +40,17 @@ def render_png(hist: Histogram, *, run: int | None = None, width: int = 480, hei
         raise ValueError(f"canvas too small: {width}x{height} (minimum 100x80)")
     fig = Figure(figsize=(width / 100, height / 100), dpi=100, facecolor=CANVAS_GREY)
     canvas = FigureCanvasAgg(fig)
-    # Fonts follow the canvas size so thumbnails and large renders keep the same look.
-    size = 9.0 * min(width / 480, height / 360) ** 0.7
+    # Fonts scale with the canvas, so every size is the 480x360 layout scaled: nothing clips.
+    size = 9.0 * min(width / 480, height / 360)
     if hist.values.ndim == 1:
         _draw_1d(fig, hist, size)
     else:
         _draw_2d(fig, hist, size, width, height)
     fig.text(0.5, 0.975, hist.title, ha="center", va="top", fontsize=size * 1.25, family=FONT)
     if run is not None:
-        fig.text(0.012, 0.975, f"Run {run:06d}", ha="left", va="top", fontsize=size * 0.85,
-                 family=FONT, color="#333333")  # fmt: skip
+        fig.text(
+            0.012, 0.975, f"Run {run:06d}", ha="left", va="top", fontsize=size * 0.85, family=FONT, color="#333333"
+        )
     canvas.draw()
     pixels = np.asarray(canvas.buffer_rgba())[:height, :width, :3]
     if pixels.shape[:2] != (height, width):
@@ -58,14 +59,13 @@ def render_png(hist: Histogram, *, run: int | None = None, width: int = 480, hei
         padded[: pixels.shape[0], : pixels.shape[1]] = pixels
         pixels = padded
     out = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(pixels), mode="RGB").save(out, format="PNG", compress_level=3)
+    Image.fromarray(np.ascontiguousarray(pixels)).save(out, format="PNG", compress_level=3)
     return out.getvalue()
 
 
 def _style_axes(ax, hist: Histogram, size: float) -> None:
     ax.set_facecolor("white")
-    ax.tick_params(which="both", direction="in", top=True, right=True, labelsize=size * 0.9,
-                   labelfontfamily=FONT)  # fmt: skip
+    ax.tick_params(which="both", direction="in", top=True, right=True, labelsize=size * 0.9, labelfontfamily=FONT)
     ax.tick_params(which="major", length=5)
     ax.set_xlabel(hist.xlabel, loc="right", fontsize=size, family=FONT)
     ax.set_ylabel(hist.ylabel, loc="top", fontsize=size, family=FONT)
@@ -90,8 +90,9 @@ def _minor_ticks(ax, length_px: float = 2.5) -> None:
         tick = length_px / extent
         ends = [((0.0, tick), (1.0, 1.0 - tick))]
         segments = [[(t, a), (t, b)] if axis is ax.xaxis else [(a, t), (b, t)] for t in at for a, b in ends[0]]
-        ax.add_collection(LineCollection(segments, transform=transform, colors="black",
-                                         linewidths=0.6, clip_on=False), autolim=False)  # fmt: skip
+        ax.add_collection(
+            LineCollection(segments, transform=transform, colors="black", linewidths=0.6, clip_on=False), autolim=False
+        )
 
 
 def _draw_1d(fig: Figure, hist: Histogram, size: float) -> None:
@@ -111,8 +112,7 @@ def _draw_1d(fig: Figure, hist: Histogram, size: float) -> None:
     total = float(values.sum())
     mean = float(np.dot(values, centres) / total) if total > 0 else 0.0
     spread = float(np.sqrt(max(np.dot(values, (centres - mean) ** 2) / total, 0.0))) if total > 0 else 0.0
-    _stat_box(fig, [("Entries", _entries(total)), ("Mean", f"{mean:.4g}"), ("Std Dev", f"{spread:.4g}")],
-              size)  # fmt: skip
+    _stat_box(fig, [("Entries", _entries(total)), ("Mean", f"{mean:.4g}"), ("Std Dev", f"{spread:.4g}")], size)
 
 
 def _draw_2d(fig: Figure, hist: Histogram, size: float, width: int, height: int) -> None:
@@ -132,8 +132,15 @@ def _draw_2d(fig: Figure, hist: Histogram, size: float, width: int, height: int)
     if hist.kind == "polar_straw":
         reach = float(hist.edges[0][-1]) * 1.08
         image = _polar_image(hist, shown, int(round(frame_w * width)), reach)
-        mappable = ax.imshow(image, origin="lower", extent=(-reach, reach, -reach, reach),
-                             interpolation="nearest", cmap=_COLOURS, norm=norm, aspect="auto")  # fmt: skip
+        mappable = ax.imshow(
+            image,
+            origin="lower",
+            extent=(-reach, reach, -reach, reach),
+            interpolation="nearest",
+            cmap=_COLOURS,
+            norm=norm,
+            aspect="auto",
+        )
     else:
         y_edges, x_edges = hist.edges
         mappable = ax.pcolormesh(x_edges, y_edges, shown, cmap=_COLOURS, norm=norm, shading="flat")
@@ -186,8 +193,17 @@ def _stat_box(fig: Figure, rows: list[tuple[str, str]], size: float) -> None:
     # Below the title band, overlapping the frame's corner as ROOT's stat box does.
     x1, y1 = 0.985, 0.925
     y0 = y1 - len(rows) * line - 2 * pad
-    fig.add_artist(Rectangle((x1 - box_w, y0), box_w, y1 - y0, transform=fig.transFigure,
-                             facecolor="white", edgecolor="black", linewidth=0.8))  # fmt: skip
+    fig.add_artist(
+        Rectangle(
+            (x1 - box_w, y0),
+            box_w,
+            y1 - y0,
+            transform=fig.transFigure,
+            facecolor="white",
+            edgecolor="black",
+            linewidth=0.8,
+        )
+    )
     for i, (name, value) in enumerate(rows):
         y = y1 - pad - (i + 0.5) * line
         fig.text(x1 - box_w + 0.012, y, name, ha="left", va="center", fontsize=size * 0.85, family=FONT)
