@@ -32,6 +32,8 @@ class InProcessBroker(StubBroker):
     """A stub broker with its own worker threads, started lazily on the first enqueue."""
 
     def __init__(self, *args, **kwargs):
+        # A failed task is recorded in its job; waiting for a queue must not re-raise it.
+        kwargs.setdefault("fail_fast_default", False)
         super().__init__(*args, **kwargs)
         self._worker = None
         self._lock = threading.Lock()
