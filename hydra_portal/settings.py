@@ -17,6 +17,7 @@ from hydra_portal.env import (
     env_url,
     parse_database_url,
 )
+from hydra_portal.ldap_config import ldap_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = env_path("HYDRA_VAR_DIR", BASE_DIR / "var")
@@ -48,6 +49,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "channels",
     "apps.core",
     "apps.experiments",
@@ -55,6 +57,7 @@ INSTALLED_APPS = [
     "apps.plots",
     "apps.accounts",
     "apps.jobs",
+    "apps.wiki",
 ]
 
 MIDDLEWARE = [
@@ -104,6 +107,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+# Optional directory login (HYDRA_LDAP_*): tried first, local accounts keep working.
+globals().update(ldap_settings())
+if "AUTH_LDAP_SERVER_URI" in globals():
+    AUTHENTICATION_BACKENDS.insert(0, "django_auth_ldap.backend.LDAPBackend")
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
@@ -115,7 +123,10 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT = env_path("HYDRA_STATIC_ROOT", VAR_DIR / "static")
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# In development whitenoise serves straight from the app and project static folders.
+WHITENOISE_USE_FINDERS = DEBUG
 MEDIA_URL = "media/"
 MEDIA_ROOT = env_path("HYDRA_MEDIA_ROOT", VAR_DIR / "media")
 # Media are served by the portal itself unless a web server in front takes them over.
@@ -143,12 +154,45 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
+# Uploads through the API: one request may carry at most this many bytes (bulk form and zip
+# archives included); an archive may unpack to at most MAX_ARCHIVE_BYTES in MAX_ARCHIVE_MEMBERS files.
+MAX_UPLOAD_BYTES = env_int("HYDRA_MAX_UPLOAD_BYTES", 512 * 1024 * 1024, minimum=1)
+MAX_ARCHIVE_BYTES = env_int("HYDRA_MAX_ARCHIVE_BYTES", 2 * 1024 * 1024 * 1024, minimum=1)
+MAX_ARCHIVE_MEMBERS = env_int("HYDRA_MAX_ARCHIVE_MEMBERS", 10_000, minimum=1)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "apps.accounts.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["apps.accounts.permissions.ReadOpenOrAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "apps.core.api.pagination.KeysetPagination",
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "apps.core.api.exceptions.exception_handler",
+    "PAGE_SIZE": 50,
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Hydra portal API",
+    "DESCRIPTION": (
+        "Push monitoring plots in and pull plots, labels and verdicts out without a browser. "
+        "Authenticate with `Authorization: Token <key>` (or `Bearer <key>`); keys are made under "
+        "/api/v1/tokens/ or in the admin. Lists page with an opaque `cursor` and `page_size` (at most 500). "
+        'Every error has the shape `{"error": {"status", "code", "message", "details"}}`.'
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 LOGGING = {

@@ -1,7 +1,9 @@
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth.views import LoginView
 from django.urls import include, path, re_path
 
+from apps.accounts.forms import LoginForm
 from apps.core import views as core_views
 
 admin.site.site_header = "Hydra portal administration"
@@ -11,6 +13,10 @@ admin.site.index_title = "Experiments, plot types, groups and labels"
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("plots/<int:pk>/image", core_views.plot_image, name="plot-image"),
+    path("", include("apps.plots.urls")),
+    path("", include("apps.labels.urls")),
+    path("", include("apps.wiki.urls")),
+    path("accounts/login/", LoginView.as_view(authentication_form=LoginForm), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("hydra_portal.api_urls")),

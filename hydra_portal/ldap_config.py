@@ -1,0 +1,104 @@
+"""Optional LDAP login: django-auth-ldap settings from HYDRA_LDAP_* variables.
+
+Enabled only when HYDRA_LDAP_SERVER_URI is set. Local accounts keep working: the model
+backend stays after the LDAP backend.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+from hydra_portal.env import env_bool, env_int, env_str
+
+GROUP_TYPES = {
+    "groupOfNames": ("GroupOfNamesType", "(objectClass=groupOfNames)"),
+    "groupOfUniqueNames": ("GroupOfUniqueNamesType", "(objectClass=groupOfUniqueNames)"),
+    "posixGroup": ("PosixGroupType", "(objectClass=posixGroup)"),
+    "memberDN": ("MemberDNGroupType", "(objectClass=*)"),
+    "activeDirectory": ("ActiveDirectoryGroupType", "(objectClass=group)"),
+}
+DEFAULT_ATTR_MAP = {"first_name": "givenName", "last_name": "sn", "email": "mail"}
+
+
+def env_json(name: str, default):
+    raw = env_str(name, "")
+    if not raw:
+        return default
+    try:
+        value = json.loads(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be JSON: {exc}") from None
+    if not isinstance(value, type(default)):
+        raise ImproperlyConfigured(f"{name} must be a JSON {type(default).__name__}, got {raw!r}")
+    return value
+
+
+def ldap_settings() -> dict:
+    """AUTH_LDAP_* settings, or {} when LDAP is not configured."""
+    uri = env_str("HYDRA_LDAP_SERVER_URI")
+    if not uri:
+        return {}
+    try:
+        import ldap
+        from django_auth_ldap import config
+    except ImportError:
+        raise ImproperlyConfigured(
+            "HYDRA_LDAP_SERVER_URI is set but django-auth-ldap is not installed: pip install 'hydra-portal[ldap]'"
+        ) from None
+
+    password = env_str("HYDRA_LDAP_BIND_PASSWORD")
+    password_file = env_str("HYDRA_LDAP_BIND_PASSWORD_FILE")
+    if password_file:
+        try:
+            password = Path(password_file).read_text().strip()
+        except OSError as exc:
+            raise ImproperlyConfigured(f"HYDRA_LDAP_BIND_PASSWORD_FILE: cannot read {password_file}: {exc}") from None
+
+    settings = {
+        "AUTH_LDAP_SERVER_URI": uri,
+        "AUTH_LDAP_BIND_DN": env_str("HYDRA_LDAP_BIND_DN"),
+        "AUTH_LDAP_BIND_PASSWORD": password,
+        "AUTH_LDAP_START_TLS": env_bool("HYDRA_LDAP_START_TLS", False),
+        "AUTH_LDAP_USER_ATTR_MAP": env_json("HYDRA_LDAP_ATTR_MAP", DEFAULT_ATTR_MAP),
+        "AUTH_LDAP_CACHE_TIMEOUT": env_int("HYDRA_LDAP_CACHE_TIMEOUT", 300, minimum=0),
+        "AUTH_LDAP_ALWAYS_UPDATE_USER": True,
+        "AUTH_LDAP_CONNECTION_OPTIONS": {
+            ldap.OPT_NETWORK_TIMEOUT: env_int("HYDRA_LDAP_TIMEOUT", 5, minimum=1),
+            ldap.OPT_TIMEOUT: env_int("HYDRA_LDAP_TIMEOUT", 5, minimum=1),
+            ldap.OPT_REFERRALS: 0,
+        },
+    }
+    template = env_str("HYDRA_LDAP_USER_DN_TEMPLATE")
+    if template:
+        settings["AUTH_LDAP_USER_DN_TEMPLATE"] = template
+    else:
+        base = env_str("HYDRA_LDAP_USER_SEARCH_BASE")
+        if not base:
+            raise ImproperlyConfigured(
+                "set HYDRA_LDAP_USER_SEARCH_BASE (or HYDRA_LDAP_USER_DN_TEMPLATE) for LDAP login"
+            )
+        user_filter = env_str("HYDRA_LDAP_USER_FILTER", "(uid=%(user)s)")
+        settings["AUTH_LDAP_USER_SEARCH"] = config.LDAPSearch(base, ldap.SCOPE_SUBTREE, user_filter)
+
+    group_base = env_str("HYDRA_LDAP_GROUP_SEARCH_BASE")
+    if group_base:
+        kind = env_str("HYDRA_LDAP_GROUP_TYPE", "groupOfNames")
+        if kind not in GROUP_TYPES:
+            raise ImproperlyConfigured(f"HYDRA_LDAP_GROUP_TYPE must be one of {', '.join(GROUP_TYPES)}, got {kind!r}")
+        class_name, object_filter = GROUP_TYPES[kind]
+        settings["AUTH_LDAP_GROUP_SEARCH"] = config.LDAPSearch(group_base, ldap.SCOPE_SUBTREE, object_filter)
+        settings["AUTH_LDAP_GROUP_TYPE"] = getattr(config, class_name)()
+        settings["AUTH_LDAP_FIND_GROUP_PERMS"] = False
+        if env_str("HYDRA_LDAP_REQUIRE_GROUP"):
+            settings["AUTH_LDAP_REQUIRE_GROUP"] = env_str("HYDRA_LDAP_REQUIRE_GROUP")
+        if env_str("HYDRA_LDAP_DENY_GROUP"):
+            settings["AUTH_LDAP_DENY_GROUP"] = env_str("HYDRA_LDAP_DENY_GROUP")
+    elif env_str("HYDRA_LDAP_REQUIRE_GROUP") or env_str("HYDRA_LDAP_DENY_GROUP"):
+        raise ImproperlyConfigured("HYDRA_LDAP_REQUIRE_GROUP / DENY_GROUP need HYDRA_LDAP_GROUP_SEARCH_BASE")
+
+    # {"cn=hydra-experts,ou=groups,dc=lab,dc=org": "Detector expert", ...}: directory group → role.
+    settings["HYDRA_LDAP_ROLE_MAP"] = env_json("HYDRA_LDAP_ROLE_MAP", {})
+    return settings
