@@ -56,19 +56,33 @@ def apply_labels(
         if refused:
             raise PermissionDenied(f"you may not label {', '.join(refused)}")
 
+    overwritten = [
+        {"plot": plot.pk, "from": plot.label_class_id, "to": cls.pk}
+        for plot, cls in pairs
+        if plot.label_class_id is not None and plot.label_class_id != cls.pk
+    ]
     now = timezone.now()
     labels = [Label(plot=plot, label_class=cls, user=user, comment=comment[:500]) for plot, cls in pairs]
     from apps.plots.models import Plot
 
     with transaction.atomic():
         created = Label.objects.bulk_create(labels)
-        by_class: dict[int, list[int]] = {}
+        # A plot given twice ends with its last class, like its newest history row.
+        last = {}
         for plot, cls in pairs:
-            by_class.setdefault(cls.pk, []).append(plot.pk)
+            last[plot.pk] = cls
             plot.label_class, plot.labeled_at = cls, now
+        by_class: dict[int, list[int]] = {}
+        for plot_id, cls in last.items():
+            by_class.setdefault(cls.pk, []).append(plot_id)
         # One UPDATE per class, not one per plot.
         for cls_id, plot_ids in by_class.items():
             Plot.objects.filter(pk__in=plot_ids).update(label_class_id=cls_id, labeled_at=now)
+        if overwritten:
+            from apps.audit import record
+            from apps.audit.models import AuditEntry
+
+            record(user, AuditEntry.Action.OVERWRITE_LABELS, None, count=len(overwritten), changes=overwritten[:500])
     publish_on_commit(
         "labels",
         "labels.saved",
@@ -87,5 +101,10 @@ def erase_labels(plots, *, user=None) -> int:
     ids = [p.pk for p in plots]
     with transaction.atomic():
         count = Plot.objects.filter(pk__in=ids, label_class__isnull=False).update(label_class=None, labeled_at=None)
+        if count:
+            from apps.audit import record
+            from apps.audit.models import AuditEntry
+
+            record(user, AuditEntry.Action.ERASE_LABELS, None, count=count, plots=ids[:500])
     publish_on_commit("labels", "labels.erased", {"user": user.get_username() if user else None, "plots": ids})
     return count
