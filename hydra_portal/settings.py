@@ -114,6 +114,8 @@ AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
 globals().update(ldap_settings())
 if "AUTH_LDAP_SERVER_URI" in globals():
     AUTHENTICATION_BACKENDS.insert(0, "django_auth_ldap.backend.LDAPBackend")
+LOGIN_MAX_FAILURES = env_int("HYDRA_LOGIN_MAX_FAILURES", 5, minimum=1)
+LOGIN_LOCKOUT_SECONDS = env_int("HYDRA_LOGIN_LOCKOUT_SECONDS", 900, minimum=1)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
@@ -145,6 +147,12 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_IMAGE_BYTES + 1024 * 1024
 # One Redis URL can feed both the channel layer and the broker; each can be set alone too.
 REDIS_URL = env_url("HYDRA_REDIS_URL", schemes=("redis", "rediss"))
 BROKER_URL = env_url("HYDRA_BROKER_URL", REDIS_URL, schemes=("redis", "rediss", "amqp", "amqps"))
+
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
 
 if REDIS_URL:
     CHANNEL_LAYERS = {
