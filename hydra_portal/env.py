@@ -112,7 +112,14 @@ def parse_database_url(name: str, url: str) -> dict:
         return {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": path,
-            "OPTIONS": {"timeout": 30, "transaction_mode": "IMMEDIATE"},
+            # WAL lets readers run beside the one writer, and synchronous=NORMAL makes a commit cost
+            # no fsync (a power cut may lose the last commits, never corrupt the file). WAL needs a
+            # local disk, not NFS.
+            "OPTIONS": {
+                "timeout": 30,
+                "transaction_mode": "IMMEDIATE",
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
         }
     if parts.scheme in ("mysql", "mariadb"):
         database = parts.path.lstrip("/")

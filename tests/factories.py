@@ -108,3 +108,35 @@ def label(plot_obj: Plot, cls: LabelClass, who=None, comment: str = "") -> Label
     from apps.labels.services import apply_labels
 
     return apply_labels([(plot_obj, cls)], user=who, comment=comment)[0]
+
+
+def restore_roles() -> None:
+    """Recreate the four roles the accounts migration made (a transactional test's flush removes them)."""
+    from django.contrib.auth.models import Permission
+
+    from apps.accounts.roles import ADMIN, ADMIN_APPS, ROLE_PERMISSIONS
+
+    for role, codes in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        perms = []
+        for code in codes:
+            app_label, codename = code.split(".")
+            perms.extend(Permission.objects.filter(content_type__app_label=app_label, codename=codename))
+        group.permissions.set(perms)
+    admin, _ = Group.objects.get_or_create(name=ADMIN)
+    admin.permissions.set(Permission.objects.filter(content_type__app_label__in=ADMIN_APPS))
+
+
+def api_token(owner, name: str = "script"):
+    """An API token of ``owner``; returns (token, key)."""
+    from apps.accounts.models import ApiToken
+
+    return ApiToken.issue(owner, name)
+
+
+def labeling_grant(who, plot_type: PlotType | None = None, plot_group: PlotGroup | None = None):
+    """Let ``who`` (a user or a Django group) label ``plot_type`` or every type under ``plot_group``."""
+    from apps.labels.models import LabelingGrant
+
+    owner = {"group": who} if isinstance(who, Group) else {"user": who}
+    return LabelingGrant.objects.create(plot_type=plot_type, plot_group=plot_group, **owner)

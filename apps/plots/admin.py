@@ -64,19 +64,33 @@ class PlotGroupForm(forms.ModelForm):
             if any(p.pk == self.instance.pk for p in parents):
                 raise ValidationError("A group cannot be its own parent.")
             self.instance.check_parents({p.pk for p in parents})
+        # The child-group inline checks its rows against the parents about to be saved.
+        self.instance._pending_parent_ids = {p.pk for p in parents}
         return parents
 
 
 class ChildGroupFormSet(forms.BaseInlineFormSet):
     def clean(self):
         super().clean()
+        above = self._groups_above()
         for form in self.forms:
             child = form.cleaned_data.get("from_plotgroup") if form.cleaned_data else None
             if child is None or form.cleaned_data.get("DELETE"):
                 continue
             if child.pk == self.instance.pk:
                 raise ValidationError("A group cannot contain itself.")
-            child.check_parents({self.instance.pk})
+            if child.pk in above:
+                raise ValidationError(f"{child.name} is above {self.instance.name}: a group cannot contain itself.")
+
+    def _groups_above(self) -> set[int]:
+        """Every group the edited group sits under once saved, with the parents chosen in this same form."""
+        pending = getattr(self.instance, "_pending_parent_ids", None)
+        if pending is None:
+            return self.instance.ancestor_ids() if self.instance.pk else set()
+        above = set(pending)
+        for parent in PlotGroup.objects.filter(pk__in=pending):
+            above |= parent.ancestor_ids()
+        return above
 
 
 class ChildGroupInline(admin.TabularInline):

@@ -47,8 +47,8 @@ def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def inspect(data: bytes, limits: Limits) -> tuple[str, int, int]:
-    """Return (format, width, height) of a complete, decodable image within the limits."""
+def decode(data: bytes, limits: Limits) -> tuple[str, Image.Image]:
+    """Check ``data`` and return (format, fully decoded image); ImageRejected says what is wrong."""
     if not data:
         raise ImageRejected("empty file")
     if len(data) > limits.max_bytes:
@@ -64,10 +64,10 @@ def inspect(data: bytes, limits: Limits) -> tuple[str, int, int]:
                     raise ImageRejected(
                         f"image is {width}x{height} pixels, over the limit of {limits.max_pixels:,} pixels"
                     )
+                # verify() checks chunk checksums without decoding; the load below catches truncation.
                 img.verify()
-            # verify() does not decode pixel data; a full load catches truncated files.
-            with Image.open(io.BytesIO(data)) as img:
-                img.load()
+            img = Image.open(io.BytesIO(data))
+            img.load()
     except ImageRejected:
         raise
     except UnidentifiedImageError:
@@ -76,19 +76,33 @@ def inspect(data: bytes, limits: Limits) -> tuple[str, int, int]:
         raise ImageRejected(f"image too large to decode safely: {exc}") from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise ImageRejected(f"corrupt or truncated image: {exc}") from None
-    return fmt, width, height
+    return fmt, img
+
+
+def inspect(data: bytes, limits: Limits) -> tuple[str, int, int]:
+    """Return (format, width, height) of a complete, decodable image within the limits."""
+    fmt, img = decode(data, limits)
+    return fmt, img.width, img.height
+
+
+def thumbnail_of(img: Image.Image, width: int) -> bytes:
+    """A WebP thumbnail ``width`` pixels wide (never enlarged), aspect kept.
+
+    Bilinear resampling and WebP method 0 keep this near 3 ms an image: a thumbnail is for
+    spotting a plot in a grid, the full image is one click away.
+    """
+    img = img.convert("RGBA" if img.mode in ("RGBA", "LA", "P", "PA") else "RGB")
+    if img.width > width:
+        height = max(1, round(img.height * width / img.width))
+        img = img.resize((width, height), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    out = io.BytesIO()
+    img.save(out, "WEBP", quality=82, method=0)
+    return out.getvalue()
 
 
 def thumbnail_bytes(data: bytes, width: int) -> bytes:
-    """A WebP thumbnail ``width`` pixels wide (never enlarged), aspect kept."""
     with Image.open(io.BytesIO(data)) as img:
-        img = img.convert("RGBA" if img.mode in ("RGBA", "LA", "P") else "RGB")
-        if img.width > width:
-            height = max(1, round(img.height * width / img.width))
-            img = img.resize((width, height), Image.Resampling.LANCZOS, reducing_gap=2.0)
-        out = io.BytesIO()
-        img.save(out, "WEBP", quality=82, method=2)
-        return out.getvalue()
+        return thumbnail_of(img, width)
 
 
 def image_path(sha256: str, ext: str) -> str:
@@ -120,14 +134,15 @@ def write_atomic(root: str, relpath: str, data: bytes) -> bool:
 
 def store(data: bytes, limits: Limits, media_root: str, sha256: str | None = None) -> StoredImage:
     """Check ``data``, then write the image and its thumbnail under their content hash."""
-    fmt, width, height = inspect(data, limits)
+    fmt, img = decode(data, limits)
+    width, height = img.size
     digest = sha256 or sha256_of(data)
     image_rel = image_path(digest, EXTENSIONS[fmt])
     thumb_rel = thumbnail_path(digest)
     created = []
     try:
         if not os.path.exists(os.path.join(media_root, thumb_rel)):
-            if write_atomic(media_root, thumb_rel, thumbnail_bytes(data, limits.thumbnail_width)):
+            if write_atomic(media_root, thumb_rel, thumbnail_of(img, limits.thumbnail_width)):
                 created.append(thumb_rel)
         if write_atomic(media_root, image_rel, data):
             created.append(image_rel)

@@ -107,6 +107,17 @@ def crawl(root: str, regex, default_period: str = "default") -> Iterator[Source 
                 yield Outcome(rel, "rejected", reason="path does not match the layout pattern")
 
 
+def locate(path: str, regex, default_period: str = "default") -> Source | Outcome:
+    """A Source for one file given by itself: the layout is matched against the shortest tail of its path that fits."""
+    parts = os.path.abspath(path).replace(os.sep, "/").split("/")
+    for start in range(len(parts) - 1, 0, -1):
+        rel = "/".join(parts[start:])
+        ref = parse(rel, regex, default_period)
+        if ref is not None:
+            return Source(name=rel, ref=ref, path=path)
+    return Outcome(path, "rejected", reason="path does not match the layout pattern")
+
+
 class Ingestor:
     """Ingest sources for one experiment, creating runs, periods, campaigns and plot types on first sight."""
 

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from apps.experiments.models import Experiment
 from apps.labels.defaults import ensure_default_classes
-from apps.plots.ingest import Ingestor, crawl
+from apps.plots.ingest import Ingestor, crawl, locate
 from apps.plots.layout import HYDRA_LAYOUT, LayoutError, compile_layout
 
 # A file younger than this may still be being written by the producer: pick it up next poll.
@@ -75,15 +75,13 @@ class Command(BaseCommand):
             ensure_default_classes(exp)
             self.stdout.write(f"created experiment {exp.name}")
 
-        root, single = (os.path.dirname(path) or ".", os.path.basename(path)) if os.path.isfile(path) else (path, None)
+        # A single file is matched on the tail of its own path, so the layout's folders above it still count.
+        single = os.path.isfile(path)
         seen: set[str] = set()
         with Ingestor(exp, campaign=campaign, create=not no_create, workers=workers) as ingestor:
             while True:
-                items = [
-                    i
-                    for i in crawl(root, regex, run_period)
-                    if i.name not in seen and (single is None or i.name == single) and not (watch and _settling(i))
-                ]
+                found = [locate(path, regex, run_period)] if single else crawl(path, regex, run_period)
+                items = [i for i in found if i.name not in seen and not (watch and _settling(i))]
                 if items or not watch:
                     report = ingestor.ingest(items)
                     for outcome in report.rejected:
