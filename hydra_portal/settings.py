@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "apps.jobs",
     "apps.audit",
     "apps.wiki",
+    "apps.monitoring",
 ]
 
 MIDDLEWARE = [

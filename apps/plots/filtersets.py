@@ -2,12 +2,16 @@
 
 import django_filters as filters
 from django import forms
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from apps.experiments.models import Campaign, Experiment, RunPeriod
 from apps.labels.models import LabelClass
 from apps.plots.models import Plot, PlotGroup, PlotType
 
 UNLABELED = "unlabeled"
+# Larger ids cannot exist, and some databases fail on them instead of matching nothing.
+MAX_ID = 2**63 - 1
 
 # Sort keys offered to users → the (column, ...) order; every order ends on id so it is total.
 SORTS = {
@@ -27,11 +31,12 @@ class LabelChoiceField(forms.CharField):
         value = super().clean(value)
         if value in (None, "") or value == UNLABELED:
             return value
-        if not str(value).isdigit():
+        if not (str(value).isascii() and str(value).isdigit()) or int(value) > MAX_ID:
             raise forms.ValidationError("Use a label class id or 'unlabeled'.")
         return int(value)
 
 
+@extend_schema_field({"type": "string", "pattern": "^([0-9]+|unlabeled)$"})
 class LabelFilter(filters.Filter):
     field_class = LabelChoiceField
 
@@ -58,7 +63,7 @@ class PlotFilterSet(filters.FilterSet):
         method="filter_group",
         help_text="Plot group id; a super group selects every plot type under it.",
     )
-    detector = filters.CharFilter(field_name="plot_type__detector", help_text="Detector or system name.")
+    detector = filters.CharFilter(method="filter_detector", help_text="Detector or system name.")
     label = LabelFilter(help_text="Label class id, or 'unlabeled'.")
     sort = filters.ChoiceFilter(
         choices=[(k, k) for k in SORTS], method="filter_sort", empty_label=None, help_text="Sort order."
@@ -68,9 +73,16 @@ class PlotFilterSet(filters.FilterSet):
         model = Plot
         fields = []
 
+    # Plot-type conditions are resolved to a literal id list first (one tiny query): a join or subquery
+    # on plot types lets MySQL start from that small table and sort every matching plot, losing the
+    # (…, run_number, id) index order that keyset pages rely on.
+    @extend_schema_field(OpenApiTypes.INT)
     def filter_group(self, qs, name, group):
-        type_ids = PlotType.objects.filter(groups__in=group.descendant_ids()).values("id")
-        return qs.filter(plot_type_id__in=type_ids)
+        type_ids = PlotType.objects.filter(groups__in=group.descendant_ids()).values_list("id", flat=True)
+        return qs.filter(plot_type_id__in=sorted(set(type_ids)))
+
+    def filter_detector(self, qs, name, value):
+        return qs.filter(plot_type_id__in=list(PlotType.objects.filter(detector=value).values_list("id", flat=True)))
 
     def filter_sort(self, qs, name, value):
         # Ordering is applied by the paginator from `sort_key`; nothing to filter.
@@ -85,7 +97,8 @@ class PlotFilterSet(filters.FilterSet):
     @property
     def qs(self):
         # Ignored plot types are kept but never shown; a tiny NOT IN, no join on the plot table.
-        return super().qs.exclude(plot_type_id__in=PlotType.objects.filter(ignored=True).values("id"))
+        ignored = list(PlotType.objects.filter(ignored=True).values_list("id", flat=True))
+        return super().qs.exclude(plot_type_id__in=ignored) if ignored else super().qs
 
 
 def label_classes_for(experiment):

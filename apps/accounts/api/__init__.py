@@ -1,0 +1,1 @@
+"""API for a user's own API tokens."""

@@ -1,0 +1,1 @@
+"""API for experiments, run periods, runs and campaigns."""

@@ -1,0 +1,47 @@
+from rest_framework import viewsets
+
+from apps.core.api.permissions import AdminOrReadOnly
+from apps.core.api.schema import ID_PATTERN
+from apps.experiments.api import filters, serializers
+from apps.experiments.models import Campaign, Experiment, Run, RunPeriod
+
+
+class ExperimentViewSet(viewsets.ModelViewSet):
+    """Experiments (GlueX, CLAS12, ePIC...). Anyone who may read lists them; admins change them."""
+
+    queryset = Experiment.objects.all()
+    serializer_class = serializers.ExperimentSerializer
+    filterset_class = filters.ExperimentFilterSet
+    permission_classes = [AdminOrReadOnly]
+    cursor_order = ("id",)
+    lookup_value_regex = ID_PATTERN
+
+
+class RunPeriodViewSet(viewsets.ReadOnlyModelViewSet):
+    """Run periods; created on first sight by uploads and ingest."""
+
+    queryset = RunPeriod.objects.select_related("experiment")
+    serializer_class = serializers.RunPeriodSerializer
+    filterset_class = filters.RunPeriodFilterSet
+    cursor_order = ("-id",)
+    lookup_value_regex = ID_PATTERN
+
+
+class RunViewSet(viewsets.ReadOnlyModelViewSet):
+    """Runs, newest number first; created on first sight by uploads and ingest."""
+
+    queryset = Run.objects.select_related("experiment", "run_period")
+    serializer_class = serializers.RunSerializer
+    filterset_class = filters.RunFilterSet
+    cursor_order = ("-number", "-id")
+    lookup_value_regex = ID_PATTERN
+
+
+class CampaignViewSet(viewsets.ReadOnlyModelViewSet):
+    """Campaigns: online monitoring, offline versions, simulation and calibration passes."""
+
+    queryset = Campaign.objects.select_related("experiment")
+    serializer_class = serializers.CampaignSerializer
+    filterset_class = filters.CampaignFilterSet
+    cursor_order = ("-id",)
+    lookup_value_regex = ID_PATTERN

@@ -1,0 +1,1 @@
+"""API for label classes and labels (single and bulk labeling, history)."""

@@ -1,0 +1,97 @@
+from rest_framework import serializers
+
+from apps.monitoring.models import Activation, Classification, ClassifierModel
+from apps.plots.models import PlotType
+
+
+class ClassifierModelSerializer(serializers.ModelSerializer):
+    plot_type_name = serializers.CharField(source="plot_type.name", read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    is_active = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ClassifierModel
+        fields = [
+            "id",
+            "plot_type",
+            "plot_type_name",
+            "architecture",
+            "version",
+            "parent",
+            "status",
+            "is_active",
+            "hyper_parameters",
+            "label_map",
+            "input_shape",
+            "metrics",
+            "thresholds",
+            "confusion_matrix",
+            "curves",
+            "fingerprint",
+            "job",
+            "error",
+            "created_by",
+            "created_at",
+            "trained_at",
+        ]
+        read_only_fields = fields
+
+    def get_is_active(self, obj) -> bool:
+        active = self.context.get("active_ids")
+        if active is None:
+            from apps.monitoring.models import ActiveModel
+
+            return ActiveModel.objects.filter(model=obj).exists()
+        return obj.pk in active
+
+
+class TrainSerializer(serializers.Serializer):
+    plot_type = serializers.PrimaryKeyRelatedField(queryset=PlotType.objects.all())
+    architecture = serializers.CharField(default="compact")
+    hyper_parameters = serializers.DictField(required=False, default=dict, help_text="epochs, batch_size, ...")
+    parent = serializers.PrimaryKeyRelatedField(queryset=ClassifierModel.objects.all(), required=False, allow_null=True)
+    force = serializers.BooleanField(default=False, help_text="Train even when the training data is unchanged.")
+    activate = serializers.BooleanField(
+        required=False, allow_null=True, default=None, help_text="Activate when ready (default: if none is active)."
+    )
+
+
+class ActivateSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+
+
+class ThresholdSerializer(serializers.Serializer):
+    label = serializers.CharField(help_text="Class name, e.g. Bad.")
+    value = serializers.FloatField(min_value=0.0, max_value=1.0)
+
+
+class ActivationSerializer(serializers.ModelSerializer):
+    user = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Activation
+        fields = ["id", "plot_type", "model", "previous", "user", "note", "created_at"]
+        read_only_fields = fields
+
+
+class ClassificationSerializer(serializers.ModelSerializer):
+    verdict = serializers.CharField(source="verdict_class.name", read_only=True)
+    gradcam_url = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Classification
+        fields = [
+            "id",
+            "plot",
+            "plot_type",
+            "run_number",
+            "model",
+            "verdict_class",
+            "verdict",
+            "confidence",
+            "confirmed",
+            "scores",
+            "gradcam_url",
+            "created_at",
+        ]
+        read_only_fields = fields

@@ -1,0 +1,1 @@
+"""API for plot types, plot groups and plots, including uploads."""

@@ -1,0 +1,78 @@
+"""hydra-client against a live portal: upload a directory, list plots, label one."""
+
+import pytest
+from django.contrib.auth.models import User
+
+from apps.accounts.roles import DETECTOR_EXPERT
+from apps.plots.models import Plot, PlotType
+from hydra_portal import client
+from tests import factories
+
+# The live server needs committed data; serialized rollback restores the role groups the migrations made.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+@pytest.fixture
+def key():
+    user = factories.user("ci", roles=[DETECTOR_EXPERT])
+    return factories.api_token(user)[1]
+
+
+@pytest.fixture
+def experiment_slug():
+    return factories.experiment("GlueX").slug
+
+
+def test_upload_walks_a_directory_and_prints_a_summary(live_server, key, experiment_slug, make_png, tmp_path, capsys):
+    root = tmp_path / "plots"
+    for run in (80464, 80465):
+        folder = root / "RunPeriod-2021-08" / f"Run{run:06d}"
+        folder.mkdir(parents=True)
+        (folder / "CDC_occupancy.png").write_bytes(make_png(seed=run))
+        (folder / "FCAL_occupancy_0002.png").write_bytes(make_png(seed=run + 1))
+    (root / "RunPeriod-2021-08" / "Run080465" / "broken.png").write_bytes(b"not a png")
+    (root / "notes.txt").write_text("ignored: not an image name")
+    args = ["--url", live_server.url, "--token", key, "upload", str(root), "--experiment", experiment_slug]
+
+    assert client.main(args) == 1
+    out, err = capsys.readouterr()
+    assert out.startswith("uploaded 5 files in 1 requests: 4 new, 0 duplicate, 1 rejected")
+    assert "rejected RunPeriod-2021-08/Run080465/broken.png" in err
+    assert Plot.objects.count() == 4
+
+    client.main(args)
+    assert "0 new, 4 duplicate, 1 rejected" in capsys.readouterr().out
+
+
+def test_plots_lists_a_run_and_label_labels_a_plot(live_server, key, experiment_slug, make_png, tmp_path, capsys):
+    folder = tmp_path / "RunPeriod-2021-08" / "Run001234"
+    folder.mkdir(parents=True)
+    for name in ("CDC_occupancy", "FCAL_occupancy"):
+        (folder / f"{name}.png").write_bytes(make_png(seed=len(name)))
+    base = ["--url", live_server.url, "--token", key]
+    assert client.main([*base, "upload", str(tmp_path), "--experiment", experiment_slug]) == 0
+    capsys.readouterr()
+
+    assert client.main([*base, "plots", "--run", "1234", "--plot-type", "CDC_occupancy"]) == 0
+    [line] = capsys.readouterr().out.splitlines()
+    plot_id, run, plot_type, chunk, label, url = line.split("\t")
+    assert (run, plot_type, label) == ("1234", "CDC_occupancy", "-")
+
+    assert client.main([*base, "label", plot_id, "Bad"]) == 2
+    assert "403 permission_denied" in capsys.readouterr().err
+    factories.labeling_grant(User.objects.get(username="ci"), plot_type=PlotType.objects.get(name=plot_type))
+    assert client.main([*base, "label", plot_id, "Bad"]) == 0
+    assert "labeled Bad" in capsys.readouterr().out
+    assert Plot.objects.get(pk=plot_id).label_class.name == "Bad"
+
+
+def test_errors_are_reported_from_the_api_error_shape(live_server, capsys):
+    assert client.main(["--url", live_server.url, "--token", "wrong", "plots"]) == 2
+    assert "401 authentication_failed" in capsys.readouterr().err
+
+
+def test_multipart_bodies_carry_fields_and_files():
+    body, content_type = client.encode_multipart([("experiment", "gluex")], [("images", "a.png", b"\x89PNG")])
+    boundary = content_type.split("boundary=")[1]
+    assert body.startswith(f"--{boundary}\r\n".encode()) and body.endswith(f"--{boundary}--\r\n".encode())
+    assert b'name="images"; filename="a.png"' in body and b"\x89PNG" in body
