@@ -12,6 +12,7 @@ from apps.jobs.api.views import JobViewSet
 from apps.labels.api.views import LabelClassViewSet, LabelViewSet
 from apps.monitoring.api.views import ClassificationViewSet, ClassifierModelViewSet
 from apps.plots.api.views import PlotGroupViewSet, PlotTypeViewSet, PlotViewSet
+from apps.validation.api.views import EmbeddingSpaceViewSet, ValidationReportViewSet, ValidationThresholdViewSet
 
 router = DefaultRouter()
 router.register("experiments", ExperimentViewSet, basename="experiment")
@@ -27,6 +28,9 @@ router.register("jobs", JobViewSet, basename="job")
 router.register("tokens", ApiTokenViewSet, basename="token")
 router.register("models", ClassifierModelViewSet, basename="model")
 router.register("classifications", ClassificationViewSet, basename="classification")
+router.register("validation-reports", ValidationReportViewSet, basename="validation-report")
+router.register("validation-maps", EmbeddingSpaceViewSet, basename="validation-map")
+router.register("validation-thresholds", ValidationThresholdViewSet, basename="validation-threshold")
 
 urlpatterns = [
     path("v1/", include(router.urls)),

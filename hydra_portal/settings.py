@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "apps.audit",
     "apps.wiki",
     "apps.monitoring",
+    "apps.validation",
 ]
 
 MIDDLEWARE = [

@@ -16,6 +16,8 @@ urlpatterns = [
     path("", include("apps.plots.urls")),
     path("", include("apps.labels.urls")),
     path("", include("apps.wiki.urls")),
+    path("", include("apps.monitoring.urls")),
+    path("", include("apps.validation.urls")),
     path("accounts/login/", LoginView.as_view(authentication_form=LoginForm), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),

@@ -140,3 +140,108 @@ def labeling_grant(who, plot_type: PlotType | None = None, plot_group: PlotGroup
 
     owner = {"group": who} if isinstance(who, Group) else {"user": who}
     return LabelingGrant.objects.create(plot_type=plot_type, plot_group=plot_group, **owner)
+
+
+def plot_from_png(
+    ptype: PlotType, data: bytes, run_obj: Run | None = None, camp: Campaign | None = None, chunk: int = 0, **kw
+) -> Plot:
+    """A plot whose image is ``data`` (PNG bytes), stored under the media root like an ingested one."""
+    from django.conf import settings
+
+    exp = ptype.experiment
+    run_obj = run_obj or run(exp)
+    camp = camp or campaign(exp)
+    limits = imaging.Limits(max_bytes=10**7, max_pixels=10**8, thumbnail_width=64)
+    stored = imaging.store(data, limits, str(settings.MEDIA_ROOT))
+    return Plot.objects.create(
+        plot_type=ptype,
+        run=run_obj,
+        campaign=camp,
+        chunk=chunk,
+        experiment=exp,
+        run_period_id=run_obj.run_period_id,
+        run_number=run_obj.number,
+        image=stored.image,
+        thumbnail=stored.thumbnail,
+        sha256=stored.sha256,
+        size_bytes=stored.size_bytes,
+        width=stored.width,
+        height=stored.height,
+        **kw,
+    )
+
+
+def validation_report(camp: Campaign, reference: Campaign, **kw):
+    """A validation report of ``camp`` against ``reference`` (not computed yet)."""
+    from apps.validation.models import ValidationReport
+
+    return ValidationReport.objects.create(experiment=camp.experiment, campaign=camp, reference=reference, **kw)
+
+
+def grant_monitoring_roles() -> None:
+    """Give the roles their monitoring permissions again (a transactional test's flush removes them)."""
+    from django.contrib.auth.models import Permission
+
+    from apps.monitoring.permissions import grant_role_permissions
+
+    grant_role_permissions(Group, Permission)
+
+
+def classifier_model(
+    ptype: PlotType,
+    classes=("Bad", "Good"),
+    input_shape=(32, 32, 3),
+    activate: bool = False,
+    thresholds: dict | None = None,
+    **kw,
+):
+    """A ready ClassifierModel with a real (untrained, tiny) model file under the media root."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from apps.monitoring.models import ActiveModel, ClassifierModel
+    from ml import architectures, model_files
+
+    exp = ptype.experiment
+    version = ClassifierModel.objects.filter(plot_type=ptype).count() + 1
+    model = ClassifierModel.objects.create(
+        plot_type=ptype,
+        version=version,
+        status=ClassifierModel.Status.READY,
+        label_map=list(classes),
+        class_ids=[label_class(exp, name).pk for name in classes],
+        input_shape=list(input_shape),
+        thresholds=thresholds or {name: {"value": 0.5, "set_by": "initial"} for name in classes},
+        **kw,
+    )
+    model.file = f"models/{ptype.pk}/{model.pk}.keras"
+    network = architectures.build_model("compact", input_shape, len(classes), filters=(4, 8))
+    info = model_files.ModelInfo(label_map=list(classes), input_shape=list(input_shape), architecture="compact")
+    model_files.save(network, Path(settings.MEDIA_ROOT) / model.file, info)
+    model.save(update_fields=["file"])
+    if activate:
+        ActiveModel.objects.update_or_create(plot_type=ptype, defaults={"model": model})
+    return model
+
+
+def classification(plot_obj: Plot, model, verdict: str = "Bad", confidence: float = 0.9, confirmed: bool = True, **kw):
+    """A stored verdict of ``model`` on ``plot_obj`` (also copied onto the plot, as the worker does)."""
+    from apps.monitoring.models import Classification
+
+    cls = label_class(plot_obj.experiment, verdict)
+    row = Classification.objects.create(
+        plot=plot_obj,
+        model=model,
+        plot_type_id=plot_obj.plot_type_id,
+        run_number=plot_obj.run_number,
+        verdict_class=cls,
+        confidence=confidence,
+        scores={verdict: confidence},
+        confirmed=confirmed,
+        **kw,
+    )
+    Plot.objects.filter(pk=plot_obj.pk).update(
+        verdict_class=cls, verdict_confidence=confidence, verdict_confirmed=confirmed, classified_at=row.created_at
+    )
+    return row

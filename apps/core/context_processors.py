@@ -1,17 +1,21 @@
 from django.conf import settings
 
 from apps.core.models import Announcement
-from apps.experiments.models import Experiment
+from apps.core.selection import current_experiment, experiments
+
+# Pages whose content follows the experiment switcher; elsewhere it leads to the dashboard.
+SWITCHABLE = {"home", "plot-browser", "group-tree", "labeler"}
 
 
 def portal(request):
     """What every page's frame needs: experiment switcher, banner, access mode."""
-    experiments = list(Experiment.objects.only("id", "name", "slug"))
-    slug = request.GET.get("experiment")
-    current = next((e for e in experiments if e.slug == slug), experiments[0] if experiments else None)
+    match = getattr(request, "resolver_match", None)
+    here = match.url_name if match else None
     return {
-        "experiments": experiments,
-        "current_experiment": current,
+        "experiments": experiments(request),
+        "current_experiment": current_experiment(request),
+        "switcher_action": request.path if here in SWITCHABLE else "/",
+        "nav_section": here,
         "announcement": Announcement.current(),
         "open_access": settings.OPEN_ACCESS,
     }

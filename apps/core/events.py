@@ -15,7 +15,7 @@ from django.db import transaction
 
 log = logging.getLogger(__name__)
 
-TOPICS = ("plots", "labels", "jobs", "verdicts")
+TOPICS = ("plots", "labels", "jobs", "verdicts", "validation")
 
 
 def group_name(topic: str) -> str:

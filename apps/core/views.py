@@ -1,54 +1,47 @@
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 from django.views.static import serve
 
-from apps.accounts.permissions import can_read
-from apps.experiments.models import Experiment
+from apps.core import charts, dashboard
+from apps.core.access import read_required
+from apps.core.selection import current_experiment, experiments
 from apps.plots.models import Plot
 
 
-def _require_read(request):
-    if not can_read(request.user):
-        from django.contrib.auth.views import redirect_to_login
-
-        return redirect_to_login(request.get_full_path())
-    return None
-
-
 @require_GET
+@read_required
 def home(request):
-    if (denied := _require_read(request)) is not None:
-        return denied
-    experiments = Experiment.objects.annotate(
-        plot_type_count=Count("plot_types", distinct=True),
-        run_count=Count("runs", distinct=True),
-    )
-    # Plot counts come from one grouped query on the plot table's experiment index.
-    stats = {
-        row["experiment_id"]: row
-        for row in Plot.objects.values("experiment_id").annotate(total=Count("id"), labeled=Count("label_class"))
-    }
-    rows = [
-        {
-            "experiment": e,
-            "total": stats.get(e.pk, {}).get("total", 0),
-            "labeled": stats.get(e.pk, {}).get("labeled", 0),
-        }
-        for e in experiments
-    ]
-    latest = Plot.objects.select_related("plot_type", "label_class").order_by("-id")[:12]
-    return render(request, "core/home.html", {"rows": rows, "latest": latest})
+    """The experiment dashboard: the slides' summary table, then the chosen experiment's latest runs and Bad plots."""
+    rows = dashboard.summaries(experiments(request))
+    current = current_experiment(request)
+    context = {"rows": rows, "current": None}
+    for row in rows:
+        row.spark = charts.sparkline(row.hourly, label=f"{row.experiment.name}: plots per hour, last 24 hours")
+        row.stack = charts.stacked_bar(row.by_class, label=f"{row.experiment.name} labels")
+        if current is not None and row.experiment.pk == current.pk:
+            context["current"] = row
+    if current is not None:
+        bad_ids = dashboard.bad_class_ids(current)
+        slots = dashboard.hour_slots(timezone.now())
+        hourly = context["current"].hourly if context["current"] else [0] * 24
+        context.update(
+            latest_runs=dashboard.latest_runs(current, bad_ids),
+            latest_bad=dashboard.latest_bad_plots(current, bad_ids),
+            cadence_chart=charts.bar_chart(
+                hourly, [s.strftime("%H:00") for s in slots], title=f"{current.name}: plots ingested per hour"
+            ),
+        )
+    return render(request, "core/home.html", context)
 
 
 @require_GET
+@read_required
 def plot_image(request, pk: int):
     """The full image, downloadable under a name that carries run number and plot type."""
-    if (denied := _require_read(request)) is not None:
-        return denied
     plot = get_object_or_404(Plot.objects.select_related("plot_type"), pk=pk)
     path = settings.MEDIA_ROOT / plot.image
     if not path.exists():
@@ -57,9 +50,8 @@ def plot_image(request, pk: int):
 
 
 @require_GET
+@read_required
 def media(request, path: str):
-    if (denied := _require_read(request)) is not None:
-        return denied
     response = serve(request, path, document_root=settings.MEDIA_ROOT)
     # Content-addressed: a path never changes content.
     response["Cache-Control"] = "public, max-age=31536000, immutable"

@@ -57,7 +57,10 @@ class PlotFilterSet(filters.FilterSet):
     run_max = filters.NumberFilter(field_name="run_number", lookup_expr="lte", min_value=0, help_text="Highest run.")
     run = filters.NumberFilter(field_name="run_number", min_value=0, help_text="Exactly this run number.")
     campaign = filters.ModelChoiceFilter(queryset=Campaign.objects.all(), help_text="Campaign id.")
-    plot_type = filters.ModelMultipleChoiceFilter(queryset=PlotType.objects.all(), help_text="Plot type id (repeat).")
+    # distinct=False: a foreign-key IN never repeats a row, and DISTINCT makes MySQL sort every match.
+    plot_type = filters.ModelMultipleChoiceFilter(
+        queryset=PlotType.objects.all(), distinct=False, help_text="Plot type id (repeat)."
+    )
     group = filters.ModelChoiceFilter(
         queryset=PlotGroup.objects.all(),
         method="filter_group",

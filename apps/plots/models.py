@@ -171,6 +171,14 @@ class Plot(models.Model):
     )
     labeled_at = models.DateTimeField(null=True, blank=True)
 
+    # The newest verdict of a model (apps.monitoring.Classification), copied for the same reason.
+    verdict_class = models.ForeignKey(
+        "labels.LabelClass", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    verdict_confidence = models.FloatField(null=True, blank=True)
+    verdict_confirmed = models.BooleanField(null=True, blank=True)
+    classified_at = models.DateTimeField(null=True, blank=True)
+
     class Meta:
         ordering = ["-run_number", "-id"]
         constraints = [
@@ -188,6 +196,10 @@ class Plot(models.Model):
             models.Index(fields=["campaign", "-run_number", "-id"], name="plot_campaign_run"),
             models.Index(fields=["run_period", "-run_number", "-id"], name="plot_period_run"),
             models.Index(fields=["label_class", "-run_number", "-id"], name="plot_label_run"),
+            models.Index(
+                fields=["plot_type", "verdict_class", "-run_number", "-id"],
+                name="plot_type_verdict_run",
+            ),
             models.Index(fields=["run", "plot_type"], name="plot_run_type"),
         ]
 

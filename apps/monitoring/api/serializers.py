@@ -15,6 +15,7 @@ class ClassifierModelSerializer(serializers.ModelSerializer):
             "id",
             "plot_type",
             "plot_type_name",
+            "plot_types",
             "architecture",
             "version",
             "parent",
@@ -50,6 +51,9 @@ class TrainSerializer(serializers.Serializer):
     architecture = serializers.CharField(default="compact")
     hyper_parameters = serializers.DictField(required=False, default=dict, help_text="epochs, batch_size, ...")
     parent = serializers.PrimaryKeyRelatedField(queryset=ClassifierModel.objects.all(), required=False, allow_null=True)
+    shared_with = serializers.PrimaryKeyRelatedField(
+        queryset=PlotType.objects.all(), many=True, required=False, help_text="More plot types for one shared model."
+    )
     force = serializers.BooleanField(default=False, help_text="Train even when the training data is unchanged.")
     activate = serializers.BooleanField(
         required=False, allow_null=True, default=None, help_text="Activate when ready (default: if none is active)."

@@ -27,7 +27,7 @@ def _translate(call):
 class ClassifierModelViewSet(viewsets.ReadOnlyModelViewSet):
     """Trained classifiers per plot type: status, metrics, thresholds, curves. Train and activate with actions."""
 
-    queryset = ClassifierModel.objects.select_related("plot_type", "created_by")
+    queryset = ClassifierModel.objects.select_related("plot_type", "created_by").prefetch_related("plot_types")
     serializer_class = serializers.ClassifierModelSerializer
     filterset_class = ClassifierModelFilterSet
     cursor_order = ("-id",)
@@ -62,6 +62,7 @@ class ClassifierModelViewSet(viewsets.ReadOnlyModelViewSet):
                 parent=data.get("parent"),
                 force=data["force"],
                 activate=data.get("activate"),
+                shared_with=data.get("shared_with", []),
             )
         )
         context = self.get_serializer_context()

@@ -62,12 +62,19 @@ class Command(BaseCommand):
         parser.add_argument("--experiment", default="GlueX")
         parser.add_argument("--if-empty", action="store_true", help="Do nothing when the experiment has plots.")
         parser.add_argument("--workers", type=int, default=None, help="Render processes (default: CPU count).")
+        parser.add_argument(
+            "--train",
+            action="store_true",
+            help="Then train the default model (one compact CNN shared by the demo plot types) and activate it.",
+        )
 
-    def handle(self, *args, runs, seed, experiment, if_empty, workers, **options):
+    def handle(self, *args, runs, seed, experiment, if_empty, workers, train=False, **options):
         from ml.synthetic import DEMO_PLOT_TYPES, choose_failure
 
         if if_empty and Plot.objects.filter(experiment__name=experiment).exists():
             self.stdout.write(f"{experiment} already has plots; nothing to do.")
+            if train:
+                self._train(experiment)
             return
         started = time.perf_counter()
         exp, plot_types, campaigns = self._structure(experiment, DEMO_PLOT_TYPES)
@@ -119,6 +126,19 @@ class Command(BaseCommand):
                 f"in {time.perf_counter() - started:.0f} s. Log in as demo / demo-password."
             )
         )
+        if train:
+            self._train(experiment)
+
+    def _train(self, experiment):
+        from django.core.management import call_command
+
+        from ml.synthetic import DEMO_PLOT_TYPES
+
+        names = [d.name for d in DEMO_PLOT_TYPES]
+        args = [a for name in names for a in ("--plot-type", name)]
+        call_command("train", *args, "--shared", "--experiment", experiment, stdout=self.stdout, stderr=self.stderr)
+        # The model is active now: give the plots already seeded their verdicts too.
+        call_command("classify", stdout=self.stdout, stderr=self.stderr)
 
     def _ingest(self, ingestor: Ingestor, batch: list[Source]) -> int:
         if not batch:

@@ -1,0 +1,159 @@
+"""The dashboard's figures, each a query that stays cheap at tens of millions of plots."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Max, Min, Q
+from django.db.models.functions import TruncHour
+from django.utils import timezone
+
+from apps.experiments.models import Experiment, Run
+from apps.labels.choices import Meaning
+from apps.labels.models import LabelClass
+from apps.plots.models import Plot
+
+UNLABELED_COLOUR = "#d9dee5"
+
+
+@dataclass
+class ExperimentSummary:
+    """One row of the slides' summary table."""
+
+    experiment: Experiment
+    total: int = 0
+    labeled: int = 0
+    by_class: list[tuple[str, int, str]] = field(default_factory=list)
+    hourly: list[int] = field(default_factory=lambda: [0] * 24)
+    bad_runs: int = 0
+    # Filled in by the ML issue (models and verdicts); until then there are none.
+    active_models: int = 0
+    classified: int = 0
+
+    @property
+    def last_day(self) -> int:
+        return sum(self.hourly)
+
+    @property
+    def per_hour(self) -> float:
+        return self.last_day / 24
+
+
+def first_id_since(cutoff: datetime) -> int | None:
+    """Smallest plot id ingested at or after ``cutoff``, or None.
+
+    ``ingested_at`` has no index, but ids grow with it; a binary search over the primary key
+    finds the boundary in about log2(ids) point lookups instead of a full table scan.
+    """
+    bounds = Plot.objects.aggregate(lo=Min("id"), hi=Max("id"))
+    lo, hi = bounds["lo"], bounds["hi"]
+    if hi is None:
+        return None
+
+    def first_at_or_after(pk: int):
+        return Plot.objects.filter(pk__gte=pk).order_by("pk").values_list("ingested_at", flat=True).first()
+
+    if first_at_or_after(hi) < cutoff:
+        return None
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if first_at_or_after(mid) >= cutoff:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+def hour_slots(now: datetime) -> list[datetime]:
+    """The 24 whole hours ending with the current one, oldest first."""
+    current = now.replace(minute=0, second=0, microsecond=0)
+    return [current - timedelta(hours=23 - i) for i in range(24)]
+
+
+def summaries(experiments: list[Experiment], now: datetime | None = None) -> list[ExperimentSummary]:
+    """The summary table for ``experiments``, in a fixed number of queries."""
+    now = now or timezone.now()
+    rows = {e.pk: ExperimentSummary(e) for e in experiments}
+    if not rows:
+        return []
+    ids = list(rows)
+    # Totals from the (experiment, id) index: an index-only count.
+    for exp_id, n in Plot.objects.filter(experiment_id__in=ids).values_list("experiment_id").annotate(n=Count("id")):
+        rows[exp_id].total = n
+    # Labeled counts per class from the (label_class, ...) index, summed per experiment.
+    classes = list(LabelClass.objects.filter(experiment_id__in=ids).order_by("experiment_id", "order", "name"))
+    per_class = dict(
+        Plot.objects.filter(label_class_id__in=[c.pk for c in classes])
+        .values_list("label_class_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for cls in classes:
+        n = per_class.get(cls.pk, 0)
+        rows[cls.experiment_id].labeled += n
+        rows[cls.experiment_id].by_class.append((cls.name, n, cls.colour))
+    for row in rows.values():
+        row.by_class.append(("Unlabeled", max(row.total - row.labeled, 0), UNLABELED_COLOUR))
+    bad_ids = [c.pk for c in classes if c.meaning == Meaning.BAD]
+    if bad_ids:
+        # (class, run number) pairs come off the (label_class, run_number, id) index alone; a class
+        # belongs to one experiment and a run number is unique in it, so the pairs give the runs.
+        experiment_of = {c.pk: c.experiment_id for c in classes}
+        runs: dict[int, set[int]] = {}
+        for cls_id, number in (
+            Plot.objects.filter(label_class_id__in=bad_ids).values_list("label_class_id", "run_number").distinct()
+        ):
+            runs.setdefault(experiment_of[cls_id], set()).add(number)
+        for exp_id, numbers in runs.items():
+            rows[exp_id].bad_runs = len(numbers)
+    slots = hour_slots(now)
+    boundary = first_id_since(slots[0])
+    if boundary is not None:
+        index = {slot: i for i, slot in enumerate(slots)}
+        hourly = (
+            Plot.objects.filter(pk__gte=boundary, experiment_id__in=ids)
+            .annotate(hour=TruncHour("ingested_at"))
+            .values_list("experiment_id", "hour")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+        for exp_id, hour, n in hourly:
+            if hour is not None and timezone.is_naive(hour):
+                hour = timezone.make_aware(hour, timezone.get_current_timezone())
+            i = index.get(hour)
+            if i is not None:
+                rows[exp_id].hourly[i] += n
+    return [rows[e.pk] for e in experiments]
+
+
+def bad_class_ids(experiment: Experiment) -> list[int]:
+    return list(LabelClass.objects.filter(experiment=experiment, meaning=Meaning.BAD).values_list("id", flat=True))
+
+
+def latest_runs(experiment: Experiment, bad_ids: list[int], limit: int = 8) -> list[dict]:
+    """The newest runs with their plot, labeled and Bad counts (two queries)."""
+    runs = list(Run.objects.filter(experiment=experiment).prefetch_related("run_period").order_by("-number")[:limit])
+    counts = {
+        row["run_id"]: row
+        for row in Plot.objects.filter(run_id__in=[r.pk for r in runs])
+        .values("run_id")
+        .annotate(
+            plots=Count("id"),
+            labeled=Count("label_class"),
+            bad=Count("id", filter=Q(label_class_id__in=bad_ids)),
+        )
+        .order_by()
+    }
+    return [{"run": r, **counts.get(r.pk, {"plots": 0, "labeled": 0, "bad": 0})} for r in runs]
+
+
+def latest_bad_plots(experiment: Experiment, bad_ids: list[int], limit: int = 8) -> list[Plot]:
+    if not bad_ids:
+        return []
+    return list(
+        Plot.objects.filter(experiment=experiment, label_class_id__in=bad_ids)
+        .select_related("label_class")
+        .prefetch_related("plot_type")
+        .order_by("-run_number", "-id")[:limit]
+    )

@@ -1,0 +1,83 @@
+"""FilterSets for models and classifications, shared by the API and the log page."""
+
+import django_filters as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+
+from apps.core.api.filters import IntegerFilter
+from apps.experiments.models import Experiment
+from apps.labels.choices import Meaning
+from apps.labels.models import LabelClass
+from apps.monitoring.models import Classification, ClassifierModel
+from apps.plots.models import PlotGroup, PlotType
+
+
+class ClassifierModelFilterSet(filters.FilterSet):
+    experiment = filters.ModelChoiceFilter(
+        field_name="plot_type__experiment",
+        queryset=Experiment.objects.all(),
+        to_field_name="slug",
+        help_text="Experiment slug.",
+    )
+    plot_type = filters.ModelChoiceFilter(queryset=PlotType.objects.all(), help_text="Plot type id.")
+    plot_type_name = filters.CharFilter(field_name="plot_type__name", help_text="Plot type name.")
+    status = filters.ChoiceFilter(choices=ClassifierModel.Status.choices, help_text="queued, training, ready...")
+    architecture = filters.CharFilter(help_text="compact, inception_v3, vgg16 or vit.")
+    active = filters.BooleanFilter(method="filter_active", help_text="Only active (true) or inactive (false) models.")
+
+    class Meta:
+        model = ClassifierModel
+        fields = []
+
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def filter_active(self, qs, name, value):
+        if value is None:
+            return qs
+        from apps.monitoring.models import ActiveModel
+
+        ids = ActiveModel.objects.values("model_id")
+        return qs.filter(pk__in=ids) if value else qs.exclude(pk__in=ids)
+
+
+class ClassificationFilterSet(filters.FilterSet):
+    experiment = filters.ModelChoiceFilter(
+        field_name="plot_type__experiment",
+        queryset=Experiment.objects.all(),
+        to_field_name="slug",
+        help_text="Experiment slug.",
+    )
+    plot_type = filters.ModelMultipleChoiceFilter(queryset=PlotType.objects.all(), help_text="Plot type id(s).")
+    group = filters.ModelChoiceFilter(
+        queryset=PlotGroup.objects.all(),
+        method="filter_group",
+        help_text="Plot group id; a super group selects every plot type under it.",
+    )
+    plot = IntegerFilter(field_name="plot_id", help_text="Plot id.")
+    model = IntegerFilter(field_name="model_id", help_text="Model id.")
+    run = IntegerFilter(field_name="run_number", help_text="Exactly this run number.")
+    run_min = IntegerFilter(field_name="run_number", lookup_expr="gte", help_text="Runs from this number.")
+    run_max = IntegerFilter(field_name="run_number", lookup_expr="lte", help_text="Runs up to this number.")
+    verdict = filters.ModelChoiceFilter(
+        field_name="verdict_class", queryset=LabelClass.objects.all(), help_text="Verdict label class id."
+    )
+    verdict_name = filters.CharFilter(field_name="verdict_class__name", help_text="Verdict class name, e.g. Bad.")
+    bad = filters.BooleanFilter(method="filter_bad", help_text="Only Bad verdicts (true) or only others (false).")
+    confirmed = filters.BooleanFilter(help_text="Confirmed verdicts (true) or second-opinion ones (false).")
+    since = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte", help_text="From this time (ISO).")
+    until = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt", help_text="Before this time (ISO).")
+
+    class Meta:
+        model = Classification
+        fields = []
+
+    @extend_schema_field(OpenApiTypes.INT)
+    def filter_group(self, qs, name, group):
+        return qs.filter(plot_type__groups__in=group.descendant_ids()).distinct()
+
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def filter_bad(self, qs, name, value):
+        if value is None:
+            return qs
+        if value:
+            return qs.filter(verdict_class__meaning=Meaning.BAD)
+        return qs.exclude(verdict_class__meaning=Meaning.BAD)

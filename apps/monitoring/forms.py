@@ -1,0 +1,52 @@
+from django import forms
+
+from apps.monitoring.models import ClassifierModel
+from apps.plots.models import PlotType
+from ml.architectures import ARCHITECTURES
+from ml.data import BALANCING
+
+
+class TrainForm(forms.Form):
+    """Architecture and hyper-parameters of a training run; empty fields take the defaults."""
+
+    architecture = forms.ChoiceField(choices=[(name, name) for name in ARCHITECTURES], initial="compact")
+    epochs = forms.IntegerField(min_value=1, max_value=1000, required=False, initial=40)
+    batch_size = forms.IntegerField(min_value=1, max_value=1024, required=False, initial=16)
+    optimizer = forms.ChoiceField(choices=[("adam", "Adam"), ("sgd", "SGD (momentum 0.2, Nesterov)")], initial="adam")
+    learning_rate = forms.FloatField(min_value=1e-6, max_value=1.0, required=False)
+    balance = forms.ChoiceField(choices=[(b, b.replace("_", " ")) for b in BALANCING], initial="class_weights")
+    patience = forms.IntegerField(min_value=1, max_value=100, required=False, initial=8)
+    shared_with = forms.ModelMultipleChoiceField(
+        queryset=PlotType.objects.none(),
+        required=False,
+        label="Also learn from",
+        help_text="One shared model for several plot types (more examples of each failure).",
+    )
+    parent = forms.ModelChoiceField(queryset=ClassifierModel.objects.none(), required=False, label="Fine-tune from")
+    force = forms.BooleanField(required=False, help_text="Train even when the labels have not changed.")
+    activate = forms.BooleanField(required=False, help_text="Make it the active model when ready.")
+
+    def __init__(self, *args, plot_type, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["parent"].queryset = ClassifierModel.objects.filter(
+            plot_type=plot_type, status=ClassifierModel.Status.READY
+        ).order_by("-version")
+        self.fields["shared_with"].queryset = (
+            PlotType.objects.filter(experiment_id=plot_type.experiment_id, ignored=False)
+            .exclude(pk=plot_type.pk)
+            .order_by("name")
+        )
+
+    def request_kwargs(self) -> dict:
+        data = self.cleaned_data
+        hp = {k: data[k] for k in ("epochs", "batch_size", "optimizer", "learning_rate", "balance", "patience")}
+        if hp["learning_rate"] is None:
+            hp["learning_rate"] = 0.01 if data["optimizer"] == "sgd" else 0.001
+        return {
+            "architecture": data["architecture"],
+            "hyper_parameters": {k: v for k, v in hp.items() if v is not None},
+            "parent": data["parent"],
+            "shared_with": list(data["shared_with"]),
+            "force": data["force"],
+            "activate": True if data["activate"] else None,
+        }

@@ -1,0 +1,207 @@
+"""Worker side of training and evaluation: data from the database, ``ml`` for the rest.
+
+Imported by the actors only when they run; it imports TensorFlow through ``ml``.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from apps.monitoring import services
+from apps.monitoring.models import ActiveModel, ClassifierModel
+from ml import data, evaluation, model_files
+from ml.training import HyperParameters, train
+
+log = logging.getLogger(__name__)
+# Plots listed where model and experts disagree, per model.
+MAX_DISAGREEMENTS = 200
+
+
+def model_relpath(model: ClassifierModel) -> str:
+    return f"models/{model.plot_type_id}/{model.pk}-v{model.version}-{model.architecture}.keras"
+
+
+def _class_ids(model: ClassifierModel, names: list[str]) -> list[int | None]:
+    from apps.labels.models import LabelClass
+
+    by_name = dict(
+        LabelClass.objects.filter(experiment_id=model.plot_type.experiment_id, name__in=names).values_list("name", "id")
+    )
+    return [by_name.get(n) for n in names]
+
+
+def _keep_user_thresholds(old: dict, new: dict) -> dict:
+    merged = dict(new)
+    for name, entry in (old or {}).items():
+        if entry.get("set_by") == "user" and name in merged:
+            merged[name] = entry
+    return merged
+
+
+def _plot_id(example: data.Example) -> int:
+    return int(str(example.key).split(":", 1)[0])
+
+
+def _disagreements(examples, scores, classes) -> list[dict]:
+    rows = []
+    for e, s in zip(examples, scores, strict=True):
+        top = int(s.argmax())
+        if classes[top] != e.label:
+            rows.append({"plot": _plot_id(e), "label": e.label, "verdict": classes[top], "confidence": float(s[top])})
+    rows.sort(key=lambda r: -r["confidence"])
+    return rows[:MAX_DISAGREEMENTS]
+
+
+def _evaluate(keras_model, examples, classes, input_shape, bad_class: str) -> dict:
+    images = data.load_images([e.path for e in examples], input_shape)
+    scores = keras_model.predict(images, verbose=0, batch_size=64) if len(images) else images.reshape(0, len(classes))
+    index = {c: i for i, c in enumerate(classes)}
+    known = [i for i, e in enumerate(examples) if e.label in index]
+    scores = scores[known] if len(known) else scores[:0]
+    examples = [examples[i] for i in known]
+    result = evaluation.evaluate(scores, [index[e.label] for e in examples], classes, bad_class)
+    result["disagreements"] = _disagreements(examples, scores, classes)
+    return result
+
+
+def run_training(model_id: int, job, activate: bool | None = None) -> ClassifierModel:
+    """Train the queued ``ClassifierModel``, evaluate it on its test runs, save it, maybe activate it."""
+    model = ClassifierModel.objects.select_related("plot_type", "parent", "created_by").get(pk=model_id)
+    model.status = ClassifierModel.Status.TRAINING
+    model.save(update_fields=["status"])
+    try:
+        return _train(model, job, activate)
+    except Exception as exc:
+        ClassifierModel.objects.filter(pk=model.pk).update(
+            status=ClassifierModel.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:5000]
+        )
+        raise
+
+
+def _train(model: ClassifierModel, job, activate: bool | None) -> ClassifierModel:
+    hp = HyperParameters.from_dict(model.hyper_parameters)
+    examples = services.training_examples(services.model_plot_types(model))
+    excluded = services.excluded_classes(model.plot_type)
+    job.report(0.01, f"{len(examples)} labeled plots; training {hp.architecture} for up to {hp.epochs} epochs")
+    parent = parent_classes = None
+    if model.parent and model.parent.file:
+        parent, info = model_files.load(model.parent.file_path())
+        parent_classes = info.label_map
+
+    def progress(p):
+        message = f"epoch {p.epoch}/{p.epochs}: loss {p.loss:.4f}, accuracy {p.accuracy:.3f}"
+        if p.val_loss is not None:
+            message += f", val loss {p.val_loss:.4f}, val accuracy {p.val_accuracy:.3f}"
+        job.report(0.02 + 0.9 * p.epoch / p.epochs, message, epoch=p.epoch, epochs=p.epochs, history=p.history)
+
+    result = train(examples, hp, excluded=excluded, parent=parent, parent_classes=parent_classes, progress=progress)
+    job.report(0.93, f"trained in {result.seconds:.0f} s (best epoch {result.best_epoch}); evaluating")
+    shape = result.hyper_parameters.resolved_input_shape()
+    tested = result.split.test or result.split.validation
+    evaluated_on = "test" if result.split.test else "validation"
+    metrics = _evaluate(result.model, tested, result.classes, shape, hp.bad_class)
+    relpath = model_relpath(model)
+    info = model_files.ModelInfo(
+        label_map=result.classes,
+        input_shape=list(shape),
+        architecture=hp.architecture,
+        hyper_parameters=result.hyper_parameters.as_dict(),
+        fingerprint=result.fingerprint,
+        metrics={k: metrics[k] for k in ("tested_on", "accuracy", "bad_recall", "bad_precision")},
+    )
+    model_files.save(result.model, Path(settings.MEDIA_ROOT) / relpath, info)
+
+    model.label_map = result.classes
+    model.class_ids = _class_ids(model, result.classes)
+    model.input_shape = list(shape)
+    model.fingerprint = result.fingerprint
+    model.training_plot_ids = sorted({_plot_id(e) for e in result.split.train + result.split.validation})
+    model.test_plot_ids = sorted({_plot_id(e) for e in result.split.test})
+    model.curves = {**result.history, "best_epoch": result.best_epoch}
+    model.confusion_matrix = {"matrix": metrics["confusion_matrix"], "histograms": metrics["histograms"]}
+    model.thresholds = _keep_user_thresholds(model.thresholds, metrics["thresholds"])
+    model.metrics = {
+        **{k: metrics[k] for k in ("tested_on", "accuracy", "bad_recall", "bad_precision", "confirmed_share")},
+        "evaluated_on": evaluated_on,
+        "per_class": metrics["per_class"],
+        "disagreements": metrics["disagreements"],
+        "counts": result.counts,
+        "notes": result.notes,
+        "training_seconds": round(result.seconds, 1),
+        "frameworks": info.frameworks,
+    }
+    model.file = relpath
+    model.status = ClassifierModel.Status.READY
+    model.trained_at = timezone.now()
+    model.error = ""
+    model.save()
+    covered = model.covered_type_ids()
+    if activate is True:
+        targets = covered
+    elif activate is None:
+        taken = set(ActiveModel.objects.filter(plot_type_id__in=covered).values_list("plot_type_id", flat=True))
+        targets = [t for t in covered if t not in taken]
+    else:
+        targets = []
+    should_activate = bool(targets)
+    if should_activate:
+        with transaction.atomic():
+            services.activate(
+                model, user=model.created_by, note="activated after training", check=False, plot_types=targets
+            )
+    accuracy = metrics["accuracy"]
+    summary = f"{model} ready: accuracy {accuracy:.3f} on {metrics['tested_on']} {evaluated_on} plots" if accuracy else (
+        f"{model} ready"
+    )
+    job.finish(
+        summary + (" and activated" if should_activate else ""),
+        model=model.pk,
+        history=result.history,
+        accuracy=accuracy,
+        bad_recall=metrics["bad_recall"],
+        activated=should_activate,
+    )
+    return model
+
+
+def evaluation_examples(model: ClassifierModel) -> list[data.Example]:
+    """The labeled weight-0 plots of the model's plot type, else the model's own test plots."""
+    examples = services.training_examples(services.model_plot_types(model))
+    test = [e for e in examples if e.weight == 0]
+    if not test and model.test_plot_ids:
+        wanted = set(model.test_plot_ids)
+        test = [e for e in examples if _plot_id(e) in wanted]
+    return test
+
+
+def run_evaluation(model_id: int, job) -> ClassifierModel:
+    """Re-evaluate a ready model on the current labels of its test plots; max-F1 thresholds follow."""
+    model = ClassifierModel.objects.select_related("plot_type").get(pk=model_id)
+    if model.status not in (ClassifierModel.Status.READY, ClassifierModel.Status.RETIRED):
+        raise ValueError(f"{model} is {model.status}; only a trained model can be evaluated")
+    keras_model, info = model_files.load(model.file_path())
+    examples = evaluation_examples(model)
+    job.report(0.1, f"evaluating on {len(examples)} plots")
+    bad = (model.hyper_parameters or {}).get("bad_class", "Bad")
+    metrics = _evaluate(keras_model, examples, list(info.label_map), tuple(info.input_shape), bad)
+    model.confusion_matrix = {"matrix": metrics["confusion_matrix"], "histograms": metrics["histograms"]}
+    model.thresholds = _keep_user_thresholds(model.thresholds, metrics["thresholds"])
+    model.metrics = {
+        **(model.metrics or {}),
+        **{k: metrics[k] for k in ("tested_on", "accuracy", "bad_recall", "bad_precision", "confirmed_share")},
+        "evaluated_on": "test",
+        "per_class": metrics["per_class"],
+        "disagreements": metrics["disagreements"],
+        "evaluated_at": timezone.now().isoformat(timespec="seconds"),
+    }
+    model.save(update_fields=["confusion_matrix", "thresholds", "metrics"])
+    job.finish(
+        f"{model}: accuracy {metrics['accuracy']} on {metrics['tested_on']} plots",
+        **{k: metrics[k] for k in ("tested_on", "accuracy", "bad_recall", "bad_precision")},
+    )
+    return model

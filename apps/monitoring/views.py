@@ -1,0 +1,261 @@
+"""Pages: the live runtime wall, the monitoring log, and the model library."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Q
+from django.http import HttpResponseBadRequest, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from apps.core.access import read_required
+from apps.core.selection import current_experiment
+from apps.labels.models import LabelClass
+from apps.monitoring import runtime, services
+from apps.monitoring.forms import TrainForm
+from apps.monitoring.models import Activation, ActiveModel, ClassifierModel
+from apps.monitoring.permissions import can_activate, can_edit_thresholds, can_train
+from apps.plots.models import Plot, PlotType
+
+STALE_AFTER_SECONDS = 900
+
+
+@require_GET
+@read_required
+def runtime_page(request):
+    """One live card per plot type; Bad ones on top. Updated by websocket pushes only."""
+    experiment = current_experiment(request)
+    cards = runtime.runtime_cards(experiment)
+    groups, _ = runtime.group_closure(experiment) if experiment else ([], {})
+    context = {
+        "experiment": experiment,
+        "bad_cards": [c for c in cards if c.is_bad],
+        "cards": [c for c in cards if not c.is_bad],
+        "groups": groups,
+        "group": request.GET.get("group", ""),
+        "stale_after": STALE_AFTER_SECONDS,
+        "with_model": sum(c.model is not None for c in cards),
+    }
+    return render(request, "monitoring/runtime.html", context)
+
+
+@require_GET
+@read_required
+def runtime_cards(request):
+    """Cards for ``?plot_type=1&plot_type=2`` as HTML snippets, for a page that got a push."""
+    try:
+        ids = [int(v) for v in request.GET.getlist("plot_type")][:200]
+    except ValueError:
+        return HttpResponseBadRequest("plot_type must be ids")
+    cards = runtime.runtime_cards(current_experiment(request), ids)
+    html = {c.plot_type.pk: render_to_string("monitoring/_card.html", {"card": c}, request=request) for c in cards}
+    return JsonResponse({"cards": html, "bad": [c.plot_type.pk for c in cards if c.is_bad]})
+
+
+@require_GET
+@read_required
+def log_page(request):
+    """Bad or unconfirmed verdicts of the trailing window, grouped by plot type, streaks marked."""
+    experiment = current_experiment(request)
+    hours = runtime.window_hours(request.GET.get("hours"))
+    filterset, groups, truncated = runtime.monitoring_log(experiment, request.GET, hours)
+    groups_all, _ = runtime.group_closure(experiment) if experiment else ([], {})
+    context = {
+        "experiment": experiment,
+        "filterset": filterset,
+        "groups": groups,
+        "truncated": truncated,
+        "hours": hours,
+        "windows": runtime.LOG_WINDOWS,
+        "plot_groups": groups_all,
+        "classes": LabelClass.objects.filter(experiment=experiment) if experiment else [],
+        "params": request.GET,
+        "total": sum(len(g.rows) for g in groups),
+    }
+    return render(request, "monitoring/log.html", context)
+
+
+@require_GET
+@read_required
+def model_library(request):
+    """Every plot type of the experiment with its active model and how many models it has."""
+    experiment = current_experiment(request)
+    types = (
+        PlotType.objects.filter(experiment=experiment, ignored=False)
+        .annotate(
+            n_models=Count("classifier_models", distinct=True),
+            n_ready=Count(
+                "classifier_models", filter=Q(classifier_models__status=ClassifierModel.Status.READY), distinct=True
+            ),
+        )
+        .order_by("name")
+        if experiment
+        else PlotType.objects.none()
+    )
+    active = {a.plot_type_id: a for a in ActiveModel.objects.filter(plot_type__in=types).select_related("model")}
+    rows = [(t, active.get(t.pk)) for t in types]
+    return render(request, "monitoring/library.html", {"experiment": experiment, "rows": rows})
+
+
+def _job_event_json(job) -> str:
+    return json.dumps(job.as_event()) if job else "null"
+
+
+@require_GET
+@read_required
+def plot_type_models(request, pk: int):
+    """The models of one plot type, the active one starred, the activation log and the train form."""
+    plot_type = get_object_or_404(PlotType.objects.select_related("experiment"), pk=pk)
+    models = list(
+        ClassifierModel.objects.filter(plot_type=plot_type).select_related("created_by", "job").order_by("-version")
+    )
+    active = ActiveModel.objects.filter(plot_type=plot_type).first()
+    running = [m for m in models if m.status in (ClassifierModel.Status.QUEUED, ClassifierModel.Status.TRAINING)]
+    context = {
+        "plot_type": plot_type,
+        "models": models,
+        "active_id": active.model_id if active else None,
+        "activations": Activation.objects.filter(plot_type=plot_type).select_related("model", "previous", "user")[:20],
+        "form": TrainForm(plot_type=plot_type),
+        "can_train": can_train(request.user),
+        "can_activate": can_activate(request.user),
+        "running": running,
+        "running_jobs": json.dumps([m.job.as_event() for m in running if m.job]),
+        "labeled": Plot.objects.filter(plot_type=plot_type, label_class__isnull=False).count(),
+    }
+    return render(request, "monitoring/plot_type.html", context)
+
+
+@require_POST
+def train(request, pk: int):
+    plot_type = get_object_or_404(PlotType, pk=pk)
+    if not can_train(request.user):
+        raise PermissionDenied("Training needs the permission monitoring.add_classifiermodel.")
+    form = TrainForm(request.POST, plot_type=plot_type)
+    back = reverse("plot-type-models", args=[plot_type.pk])
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            messages.error(request, f"{field}: {' '.join(errors)}")
+        return redirect(back)
+    try:
+        req = services.request_training(plot_type, user=request.user, **form.request_kwargs())
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(back)
+    if req.skipped:
+        messages.warning(
+            request, f"The training data has not changed since {req.unchanged}: training skipped (tick 'force')."
+        )
+        return redirect("model-page", req.unchanged.pk)
+    messages.success(request, f"Training {req.model} (job #{req.job.pk}); progress shows below as it comes.")
+    return redirect("model-page", req.model.pk)
+
+
+@require_GET
+@read_required
+def model_page(request, pk: int):
+    """Fact sheet, confusion matrix with confidence histograms, curves, thresholds, disagreements."""
+    model = get_object_or_404(
+        ClassifierModel.objects.select_related("plot_type__experiment", "parent", "created_by", "job"), pk=pk
+    )
+    active = ActiveModel.objects.filter(plot_type_id=model.plot_type_id).first()
+    classes = {c.name: c for c in LabelClass.objects.filter(experiment_id=model.plot_type.experiment_id)}
+    disagreements = (model.metrics or {}).get("disagreements", [])[:60]
+    plots = Plot.objects.filter(pk__in=[d["plot"] for d in disagreements]).select_related("label_class")
+    by_id = {p.pk: p for p in plots}
+    rows = [dict(d, plot_obj=by_id[d["plot"]]) for d in disagreements if d["plot"] in by_id]
+    context = {
+        "model": model,
+        "is_active": bool(active and active.model_id == model.pk),
+        "matrix": _matrix_rows(model, classes),
+        "thresholds": [
+            (name, (model.thresholds or {}).get(name, {}), classes.get(name)) for name in model.label_map or []
+        ],
+        "per_class": [(name, (model.metrics or {}).get("per_class", {}).get(name, {})) for name in model.label_map or []],
+        "curves_json": json.dumps(model.curves or {}),
+        "job_json": _job_event_json(model.job),
+        "disagreements": rows,
+        "can_activate": can_activate(request.user) and model.status == ClassifierModel.Status.READY,
+        "can_edit_thresholds": can_edit_thresholds(request.user),
+        "can_train": can_train(request.user),
+        "labeler_url": f"{reverse('labeler')}?plot_type={model.plot_type_id}",
+    }
+    return render(request, "monitoring/model.html", context)
+
+
+def _matrix_rows(model, classes):
+    data = model.confusion_matrix or {}
+    matrix, hists = data.get("matrix") or [], data.get("histograms") or []
+    names = model.label_map or []
+    rows = []
+    for i, name in enumerate(names):
+        cells = []
+        total = sum(matrix[i]) if i < len(matrix) else 0
+        for j, _ in enumerate(names):
+            count = matrix[i][j] if i < len(matrix) else 0
+            hist = hists[i][j] if i < len(hists) else []
+            peak = max(hist) if hist else 0
+            cells.append(
+                {
+                    "count": count,
+                    "share": count / total if total else 0,
+                    "diagonal": i == j,
+                    "bars": [(k * 8, 20 - h / peak * 18, h / peak * 18, h) for k, h in enumerate(hist)] if peak else [],
+                }
+            )
+        rows.append((name, classes.get(name), cells))
+    return rows
+
+
+@require_POST
+def activate(request, pk: int):
+    model = get_object_or_404(ClassifierModel, pk=pk)
+    try:
+        services.activate(model, request.user, request.POST.get("note", ""))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"{model} is now the active model of {model.plot_type}.")
+    return redirect("model-page", model.pk)
+
+
+@require_POST
+def set_thresholds(request, pk: int):
+    model = get_object_or_404(ClassifierModel, pk=pk)
+    if not can_edit_thresholds(request.user):
+        raise PermissionDenied("Changing thresholds needs the permission monitoring.change_classifiermodel.")
+    changed = []
+    for name in model.label_map or []:
+        raw = request.POST.get(f"threshold-{name}")
+        if raw in (None, ""):
+            continue
+        current = (model.thresholds or {}).get(name, {}).get("value")
+        try:
+            if current is not None and abs(float(raw) - float(current)) < 1e-9:
+                continue
+            services.set_threshold(model, name, raw, request.user)
+        except (ValueError, ValidationError) as exc:
+            messages.error(request, f"{name}: {' '.join(getattr(exc, 'messages', [str(exc)]))}")
+            continue
+        changed.append(name)
+    if changed:
+        messages.success(request, f"Thresholds changed: {', '.join(changed)}.")
+    return redirect("model-page", model.pk)
+
+
+@require_POST
+def evaluate(request, pk: int):
+    from apps.jobs.runner import enqueue
+    from apps.monitoring.tasks import evaluate_model
+
+    model = get_object_or_404(ClassifierModel, pk=pk)
+    if not can_train(request.user):
+        raise PermissionDenied("Evaluating needs the permission monitoring.add_classifiermodel.")
+    job = enqueue(evaluate_model, kind="evaluate", title=f"Evaluate {model}", user=request.user, model_id=model.pk)
+    messages.success(request, f"Evaluating {model} on its test plots (job #{job.pk}).")
+    return redirect("model-page", model.pk)

@@ -1,0 +1,181 @@
+"""Plot pages: the browser (grid and list), one plot, and the tree of plot groups."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseBadRequest, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from apps.accounts.permissions import can_label
+from apps.core.access import read_required, wants_json
+from apps.core.selection import current_experiment
+from apps.labels.models import Label, LabelClass
+from apps.labels.services import apply_labels, erase_labels
+from apps.plots import browsing
+from apps.plots.groups import group_tree
+from apps.plots.models import Plot
+
+NEIGHBOURS = 6
+MAX_LIVE_IDS = 500
+
+
+@require_GET
+@read_required
+def plot_list(request):
+    """The plot browser: filters, sort and page position all live in the URL."""
+    current = current_experiment(request)
+    if current is not None and not request.GET.get("experiment") and not request.GET.get("plot_type"):
+        params = request.GET.copy()
+        params["experiment"] = current.slug
+        return redirect(f"{request.path}?{params.urlencode()}")
+    state = browsing.read_state(request.GET, current)
+    page = browsing.browse(state)
+    for problem in state.problems:
+        messages.warning(request, problem)
+    context = {
+        "state": state,
+        "page": page,
+        "form": state.filterset.form,
+        "options": browsing.filter_options(state.experiment),
+        "sort_labels": browsing.SORT_LABELS,
+        "page_sizes": browsing.PAGE_SIZES,
+        "links": {
+            "first": state.url() if not state.on_first_page else None,
+            "prev": state.url(before=page.prev_cursor) if page.prev_cursor else None,
+            "next": state.url(after=page.next_cursor) if page.next_cursor else None,
+            "last": state.url(last="1") if page.next_cursor else None,
+            "grid": state.url(view=None),
+            "list": state.url(view="list"),
+            "remove_run": state.url(run=None),
+        },
+        "selected_types": state.data.getlist("plot_type"),
+        "live": {
+            "experiment": state.experiment.slug if state.experiment else None,
+            "query": state.filter_query,
+            "first_page": state.on_first_page,
+            "new_url": reverse("plot-browser-new"),
+        },
+    }
+    return render(request, "plots/browser.html", context)
+
+
+@require_GET
+@read_required
+def plot_list_new(request):
+    """Cards for the plots of a live ``plots.created`` event that match the browser's filters."""
+    try:
+        ids = [int(i) for i in request.GET.get("ids", "").split(",") if i][:MAX_LIVE_IDS]
+    except ValueError:
+        return HttpResponseBadRequest("ids must be a comma-separated list of plot ids")
+    params = request.GET.copy()
+    params.pop("ids", None)
+    state = browsing.read_state(params, current_experiment(request))
+    plots = list(
+        state.filterset.qs.filter(pk__in=ids)
+        .select_related("label_class")
+        .prefetch_related("plot_type", "campaign", "run_period")
+        .order_by(*state.order)
+    )
+    template = "plots/_row.html" if state.view == "list" else "plots/_card.html"
+    html = "".join(render_to_string(template, {"plot": p, "is_new": True}, request=request) for p in plots)
+    return JsonResponse({"ids": [p.pk for p in plots], "html": html})
+
+
+def _plot_with_context(pk: int) -> Plot:
+    return get_object_or_404(
+        Plot.objects.select_related(
+            "plot_type__reference_plot__campaign",
+            "plot_type__experiment",
+            "run",
+            "run_period",
+            "campaign",
+            "label_class",
+        ),
+        pk=pk,
+    )
+
+
+@require_GET
+@read_required
+def plot_detail(request, pk: int):
+    """One plot: the image with zoom, its label and history, its neighbours in run and campaign."""
+    plot = _plot_with_context(pk)
+    pt = plot.plot_type
+    series = Plot.objects.filter(plot_type=pt, campaign_id=plot.campaign_id, chunk=plot.chunk).select_related(
+        "label_class"
+    )
+    before = list(series.filter(run_number__lt=plot.run_number).order_by("-run_number", "-id")[:NEIGHBOURS])
+    after = list(series.filter(run_number__gt=plot.run_number).order_by("run_number", "id")[:NEIGHBOURS])
+    others = list(
+        Plot.objects.filter(run_id=plot.run_id, plot_type=pt, chunk=plot.chunk)
+        .exclude(pk=plot.pk)
+        .select_related("campaign", "label_class")
+        .order_by("campaign__name")
+    )
+    compare = others[0] if others else None
+    wanted = request.GET.get("compare")
+    if wanted and wanted.isdigit():
+        compare = next((o for o in others if o.pk == int(wanted)), compare)
+    classes = list(pt.valid_label_classes())
+    context = {
+        "plot": plot,
+        "plot_type": pt,
+        "prev_plot": before[0] if before else None,
+        "next_plot": after[0] if after else None,
+        "strip": [*reversed(before), plot, *after],
+        "others": others,
+        "compare": compare,
+        "reference": pt.reference_plot if pt.reference_plot_id != plot.pk else None,
+        "history": list(Label.objects.filter(plot=plot).select_related("label_class", "user")[:25]),
+        "classes": classes,
+        "may_label": can_label(request.user, pt),
+    }
+    return render(request, "plots/detail.html", context)
+
+
+@require_POST
+def plot_label(request, pk: int):
+    """Label one plot (``label_class``) or clear its label (``erase``); JSON for scripts, a redirect for forms."""
+    plot = _plot_with_context(pk)
+    as_json = wants_json(request)
+
+    def answer(status: int, message: str, **extra):
+        if as_json:
+            return JsonResponse({"message": message, **extra}, status=status)
+        (messages.success if status == 200 else messages.error)(request, message)
+        return redirect("plot-page", pk=plot.pk)
+
+    if not request.user.is_authenticated:
+        if as_json:
+            return JsonResponse({"message": "Log in to label plots."}, status=401)
+        from django.contrib.auth.views import redirect_to_login
+
+        return redirect_to_login(reverse("plot-page", args=[plot.pk]))
+    if not can_label(request.user, plot.plot_type):
+        return answer(403, f"You may not label {plot.plot_type.name}.")
+    if request.POST.get("erase"):
+        erase_labels([plot], user=request.user)
+        return answer(200, "Label cleared.", label=None)
+    cls_id = request.POST.get("label_class", "")
+    cls = LabelClass.objects.filter(pk=int(cls_id)).first() if cls_id.isdigit() else None
+    if cls is None:
+        return answer(400, "Choose a label class.")
+    try:
+        apply_labels([(plot, cls)], user=request.user, comment=request.POST.get("comment", ""), check_permission=True)
+    except (ValidationError, PermissionDenied) as exc:
+        text = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+        return answer(403 if isinstance(exc, PermissionDenied) else 400, text)
+    return answer(200, f"Labeled {cls.name}.", label={"id": cls.pk, "name": cls.name, "colour": cls.colour})
+
+
+@require_GET
+@read_required
+def group_list(request):
+    """Super groups → groups → plot types, each linking to the browser filtered on it."""
+    experiment = current_experiment(request)
+    tree = group_tree(experiment) if experiment else None
+    return render(request, "plots/groups.html", {"experiment": experiment, "tree": tree})

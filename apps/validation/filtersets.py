@@ -1,0 +1,47 @@
+"""One FilterSet per listable model: the validation overview page and the API share them."""
+
+import django_filters as filters
+
+from apps.validation.choices import ReportStatus
+from apps.validation.models import EmbeddingSpace, ValidationReport, ValidationThreshold
+
+MAX_ID = 2**63 - 1
+
+
+class IdFilter(filters.NumberFilter):
+    """An id: anything out of range matches nothing instead of failing in the database."""
+
+    def filter(self, qs, value):
+        if value is not None and not 0 <= value <= MAX_ID:
+            return qs.none()
+        return super().filter(qs, value)
+
+
+class ValidationReportFilterSet(filters.FilterSet):
+    experiment = IdFilter(field_name="experiment_id", help_text="Experiment id.")
+    campaign = IdFilter(field_name="campaign_id", help_text="Id of the validated campaign.")
+    reference = IdFilter(field_name="reference_id", help_text="Id of the reference campaign.")
+    status = filters.ChoiceFilter(choices=ReportStatus.choices, help_text="pending, running, ready or failed.")
+
+    class Meta:
+        model = ValidationReport
+        fields = []
+
+
+class EmbeddingSpaceFilterSet(filters.FilterSet):
+    plot_type = IdFilter(field_name="plot_type_id", help_text="Plot type id.")
+    experiment = IdFilter(field_name="plot_type__experiment_id", help_text="Experiment id.")
+    method = filters.CharFilter(help_text="autoencoder, pixels or classifier.")
+
+    class Meta:
+        model = EmbeddingSpace
+        fields = []
+
+
+class ValidationThresholdFilterSet(filters.FilterSet):
+    plot_type = IdFilter(field_name="plot_type_id", help_text="Plot type id.")
+    experiment = IdFilter(field_name="plot_type__experiment_id", help_text="Experiment id.")
+
+    class Meta:
+        model = ValidationThreshold
+        fields = []

@@ -1,0 +1,287 @@
+"""Campaign validation reports: every plot type of a campaign against the same plot type of a reference.
+
+Per plot type the reference template is the plot type's reference plot when it belongs to the
+reference campaign, else the most typical reference plot (the medoid). The reference campaign's
+own plots, compared to that template, tell how much good plots of this type vary from run to
+run (``ml.compare.calibrate``); each plot of the campaign gets a similarity in those units,
+plus a Siamese similarity when the plot type has a trained Siamese model. Verdicts come from
+the plot type's thresholds; a plot type's line shows its worst plot.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable
+
+from django.db import transaction
+from django.utils import timezone
+
+from apps.core.events import publish_on_commit
+from apps.experiments.models import Campaign
+from apps.plots.models import Plot, PlotGroup, PlotType
+from apps.validation import images, similarity
+from apps.validation.choices import ReportStatus, Verdict
+from apps.validation.models import HistogramSource, ValidationReport, ValidationResult, ValidationThreshold
+from ml import compare
+
+log = logging.getLogger(__name__)
+MAX_REFERENCE = 200
+MAX_PLOTS = 5000
+WORST_KEPT = 12
+Progress = Callable[[float, str], None]
+
+
+class NoReference(ValueError):
+    pass
+
+
+def _quiet(progress: float, message: str) -> None:
+    pass
+
+
+def choose_reference(campaign: Campaign) -> Campaign:
+    """The most recent campaign of the same experiment marked as reference (other than ``campaign``)."""
+    found = (
+        Campaign.objects.filter(experiment_id=campaign.experiment_id, is_reference=True)
+        .exclude(pk=campaign.pk)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if found is None:
+        raise NoReference(f"{campaign.experiment} has no other campaign marked as reference; choose one")
+    return found
+
+
+def thresholds_for(plot_type_ids) -> dict[int, dict]:
+    found = {t.plot_type_id: t for t in ValidationThreshold.objects.filter(plot_type_id__in=plot_type_ids)}
+    out = {}
+    for pk in plot_type_ids:
+        row = found.get(pk)
+        out[pk] = (
+            {k: getattr(row, k) for k in ValidationThreshold.DEFAULTS} if row else dict(ValidationThreshold.DEFAULTS)
+        )
+    return out
+
+
+def _template(plot_type: PlotType, refs: list[Plot], prepared: list) -> int:
+    usable = [i for i, p in enumerate(prepared) if p is not None]
+    if plot_type.reference_plot_id:
+        for i in usable:
+            if refs[i].pk == plot_type.reference_plot_id:
+                return i
+    if not usable:
+        return -1
+    return usable[compare.medoid([prepared[i] for i in usable])]
+
+
+def _entry(plot: Plot, verdict: str, score=None, siamese=None, reason="", distances=None) -> dict:
+    return {
+        "plot": plot.pk,
+        "run": plot.run_number,
+        "chunk": plot.chunk,
+        "verdict": verdict,
+        "score": None if score is None else round(float(score), 4),
+        "siamese": None if siamese is None else round(float(siamese), 4),
+        "reason": reason,
+        "distances": distances or {},
+    }
+
+
+def compare_plot_type(plot_type: PlotType, campaign: Campaign, reference: Campaign, limits: dict) -> dict:
+    """Everything for one plot type's line of a report (the fields of ValidationResult)."""
+    refs = list(
+        Plot.objects.filter(plot_type=plot_type, campaign=reference).order_by("-run_number", "-id")[:MAX_REFERENCE]
+    )
+    plots = list(Plot.objects.filter(plot_type=plot_type, campaign=campaign).order_by("-run_number", "-id")[:MAX_PLOTS])
+    line = {"n_plots": len(plots), "n_reference": len(refs), "plots": [], "counts": {}, "distances": {}}
+    if not plots or not refs:
+        reason = "missing" if not plots else "missing reference"
+        return {
+            **line,
+            "verdict": Verdict.NON_COMPARABLE,
+            "reason": f"{reason}: no plots in {campaign if not plots else reference}",
+        }
+
+    prepared_refs = [images.prepared(p) for p in refs]
+    t = _template(plot_type, refs, prepared_refs)
+    if t < 0:
+        return {**line, "verdict": Verdict.NON_COMPARABLE, "reason": "missing reference: no readable reference image"}
+    template, template_plot = prepared_refs[t], refs[t]
+    spread = [
+        compare.distances(p, template)
+        for i, p in enumerate(prepared_refs)
+        if i != t and p is not None and not compare.non_comparable_reason(p, template)
+    ]
+    calibration = compare.calibrate(spread)
+    empty_ids = set(HistogramSource.objects.filter(plot__in=plots, entries__lte=0).values_list("plot_id", flat=True))
+    siamese_row = similarity.active(plot_type.pk)
+    entries, comparable = [], []
+    for plot in plots:
+        image = images.prepared(plot)
+        reason = "empty" if plot.pk in empty_ids else compare.non_comparable_reason(image, template)
+        if image is None:
+            reason = "missing: the image file cannot be read"
+        if reason:
+            entries.append(_entry(plot, Verdict.NON_COMPARABLE, reason=reason))
+            continue
+        d = compare.distances(image, template)
+        score = compare.similarity(d, calibration)
+        entries.append(
+            _entry(
+                plot, compare.verdict(score, limits["warn_below"], limits["fail_below"]), score, None, "", d.as_dict()
+            )
+        )
+        comparable.append((len(entries) - 1, plot))
+    if siamese_row is not None and comparable:
+        siamese_scores = similarity.scores(siamese_row, [p for _, p in comparable], template_plot)
+        for (i, _plot), s in zip(comparable, siamese_scores, strict=True):
+            entries[i]["siamese"] = round(float(s), 4)
+            second = compare.verdict(float(s), limits["siamese_warn_below"], limits["siamese_fail_below"])
+            entries[i]["verdict"] = compare.worst([entries[i]["verdict"], second])
+
+    ranked = sorted(entries, key=_severity)
+    counts = Counter(e["verdict"] for e in entries)
+    usable = [e for e in entries if e["verdict"] != Verdict.NON_COMPARABLE]
+    worst = ranked[0]
+    if usable:
+        verdict = compare.worst([e["verdict"] for e in usable])
+        worst = min(usable, key=_severity)
+        reason = (
+            "" if not counts.get(Verdict.NON_COMPARABLE) else f"{counts[Verdict.NON_COMPARABLE]} plot(s) non-comparable"
+        )
+    else:
+        verdict = Verdict.NON_COMPARABLE
+        reason = Counter(e["reason"] for e in entries).most_common(1)[0][0]
+    return {
+        **line,
+        "verdict": verdict,
+        "reason": reason,
+        "score": min((e["score"] for e in usable), default=None),
+        "siamese_score": min((e["siamese"] for e in usable if e["siamese"] is not None), default=None),
+        "distances": worst.get("distances", {}),
+        "calibration": calibration.as_dict(),
+        "counts": dict(counts),
+        "worst_plot_id": worst["plot"],
+        "reference_plot_id": template_plot.pk,
+        "plots": ranked[:WORST_KEPT],
+    }
+
+
+def _severity(entry: dict):
+    score = entry.get("score")
+    siamese = entry.get("siamese")
+    lowest = min(v for v in (score, siamese, 1.0) if v is not None)
+    return (compare.VERDICT_ORDER[entry["verdict"]], lowest)
+
+
+def _line_key(result: dict):
+    scores = [v for v in (result.get("score"), result.get("siamese_score")) if v is not None]
+    return (compare.VERDICT_ORDER[result["verdict"]], min(scores) if scores else 1.0)
+
+
+def summarise(report: ValidationReport, results: list[ValidationResult]) -> dict:
+    """Verdict counts for the whole campaign and for every plot group (a group's verdict is its worst type's)."""
+    by_type = {r.plot_type_id: r.verdict for r in results}
+    groups = []
+    for group in PlotGroup.objects.filter(experiment_id=report.experiment_id).order_by("name"):
+        ids = set(group.all_plot_types().values_list("id", flat=True)) & set(by_type)
+        if not ids:
+            continue
+        counts = Counter(by_type[i] for i in ids)
+        groups.append(
+            {
+                "id": group.pk,
+                "name": group.name,
+                "verdict": compare.worst([by_type[i] for i in ids]),
+                "counts": dict(counts),
+                "plot_types": len(ids),
+            }
+        )
+    overall = Counter(by_type.values())
+    return {
+        "verdict": compare.worst(list(by_type.values())),
+        "counts": {v: overall.get(v, 0) for v in Verdict.values},
+        "plot_types": len(by_type),
+        "groups": groups,
+    }
+
+
+def compute(report: ValidationReport, progress: Progress = _quiet, job=None) -> ValidationReport:
+    """Recompute every line of ``report`` and its summary, then tell the pages (``validation.updated``)."""
+    ValidationReport.objects.filter(pk=report.pk).update(status=ReportStatus.RUNNING, job=job)
+    type_ids = set(
+        Plot.objects.filter(campaign_id__in=[report.campaign_id, report.reference_id])
+        .values_list("plot_type_id", flat=True)
+        .distinct()
+    )
+    types = list(PlotType.objects.filter(pk__in=type_ids, ignored=False).order_by("name"))
+    limits = thresholds_for([t.pk for t in types])
+    lines = []
+    for i, plot_type in enumerate(types, start=1):
+        line = compare_plot_type(plot_type, report.campaign, report.reference, limits[plot_type.pk])
+        lines.append((plot_type, line))
+        progress(i / max(1, len(types)), f"{i}/{len(types)} plot types: {plot_type.name} {line['verdict']}")
+    lines.sort(key=lambda item: (_line_key(item[1]), item[0].name))
+    with transaction.atomic():
+        report.results.all().delete()
+        results = ValidationResult.objects.bulk_create(
+            [
+                ValidationResult(
+                    report=report,
+                    plot_type=plot_type,
+                    rank=rank,
+                    verdict=line["verdict"],
+                    reason=line.get("reason", "")[:200],
+                    score=line.get("score"),
+                    siamese_score=line.get("siamese_score"),
+                    distances=line.get("distances", {}),
+                    calibration=line.get("calibration", {}),
+                    counts=line.get("counts", {}),
+                    n_plots=line["n_plots"],
+                    n_reference=line["n_reference"],
+                    worst_plot_id=line.get("worst_plot_id"),
+                    reference_plot_id=line.get("reference_plot_id"),
+                    plots=line.get("plots", []),
+                )
+                for rank, (plot_type, line) in enumerate(lines, start=1)
+            ]
+        )
+        report.summary = summarise(report, results)
+        report.status = ReportStatus.READY
+        report.computed_at = timezone.now()
+        report.message = f"{len(results)} plot types compared"
+        report.save(update_fields=["summary", "status", "computed_at", "message"])
+        publish_on_commit(
+            "validation",
+            "validation.updated",
+            {
+                "kind": "report",
+                "report": report.pk,
+                "campaign": report.campaign_id,
+                "reference": report.reference_id,
+                "summary": report.summary,
+                "computed_at": report.computed_at.isoformat(),
+            },
+        )
+    return report
+
+
+def get_or_create_report(campaign: Campaign, reference: Campaign | None = None, user=None) -> ValidationReport:
+    """The report of ``campaign`` against ``reference`` (chosen automatically when None), made if new."""
+    automatic = reference is None
+    reference = reference or choose_reference(campaign)
+    if reference.pk == campaign.pk:
+        raise ValueError("a campaign cannot be validated against itself")
+    if reference.experiment_id != campaign.experiment_id:
+        raise ValueError("the reference campaign must belong to the same experiment")
+    report, _ = ValidationReport.objects.get_or_create(
+        campaign=campaign,
+        reference=reference,
+        defaults={
+            "experiment_id": campaign.experiment_id,
+            "reference_chosen_automatically": automatic,
+            "created_by": user,
+        },
+    )
+    return report

@@ -1,0 +1,47 @@
+"""Files of the validation app under MEDIA_ROOT/validation/: models, encoders, histograms, heat maps.
+
+Paths in the database are relative to MEDIA_ROOT, like the plots' own image paths.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from django.conf import settings
+
+from apps.plots.models import media_url
+
+ROOT = "validation"
+
+
+def relative(*parts: str) -> str:
+    return "/".join([ROOT, *[str(p) for p in parts]])
+
+
+def absolute(rel: str) -> Path:
+    return Path(settings.MEDIA_ROOT) / rel
+
+
+def url(rel: str) -> str:
+    return media_url(rel)
+
+
+def write_bytes(rel: str, data: bytes) -> Path:
+    """Write ``data`` at ``rel`` atomically (temporary file, then rename); return the absolute path."""
+    target = absolute(rel)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def plot_image_path(plot) -> str:
+    return str(absolute(plot.image))

@@ -1,0 +1,306 @@
+"""Plain statistical distances between two plot images, so a comparison exists before any model.
+
+Four numbers per pair of images, each in [0, 1] and 0 for identical images:
+
+- ``chi2``: symmetric chi-square distance between the normalised grey-level histograms,
+- ``ks``: Kolmogorov-Smirnov distance (largest gap between the cumulative grey-level histograms),
+- ``mad``: mean absolute pixel difference of the aligned grey images,
+- ``profile``: KS distance between the x and y projections of the drawn data (the larger of the two).
+
+The grey-level histograms do not care where things moved, the pixel difference and the profiles
+do. Profiles catch what a few pixels cannot: a thin line whose peak moved (peak shift), a row of
+a map gone dark (missing plane). "Drawn data" is the coloured ink of a ROOT-style plot (colour
+maps, filled bars, histogram lines), as opposed to the grey canvas, white frame and black text
+whose run numbers and stat-box digits change from run to run without meaning anything.
+Raw distances have no natural scale (a timing spectrum and an occupancy map differ in how much a
+good plot varies from run to run), so ``calibrate`` learns the run-to-run spread of good plots of
+one plot type from a reference set, and ``similarity`` expresses a distance in units of that
+spread: 1.0 means "as close as good plots are to each other", 0.5 "twice as far", and so on.
+
+Images are numpy arrays: grey (H, W) float in [0, 1], or RGB (H, W, 3) uint8. Plain numpy and
+Pillow; no Django, no TensorFlow.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+from PIL import Image
+
+METRICS: tuple[str, ...] = ("chi2", "ks", "mad", "profile")
+HISTOGRAM_BINS = 64
+# Images are compared at most this wide (box-filtered): enough for channel-level detail, and it
+# averages away single-pixel anti-aliasing noise that says nothing about the data.
+COMPARE_WIDTH = 240
+# Pixels whose RGB channels differ by more than this are coloured ink (drawn data).
+INK_CHROMA = 40
+# Distances when a reference set is too small to learn its spread: about the largest
+# good-vs-typical-good distances seen over the demo detector's seven plot types (ml.synthetic).
+DEFAULT_SCALES: dict[str, float] = {"chi2": 0.01, "ks": 0.05, "mad": 0.03, "profile": 0.06}
+MIN_CALIBRATION = 5
+# Floors keep a reference set of identical images from making every later difference infinite.
+SCALE_FLOORS: dict[str, float] = {"chi2": 2e-4, "ks": 2e-3, "mad": 1e-3, "profile": 2e-3}
+# An image whose ink sits in a band this thin (share of height or width) draws no data: only a
+# flat line at zero, or a colour bar beside an empty map.
+EMPTY_BAND = 0.08
+
+PASS, WARN, FAIL, NON_COMPARABLE = "pass", "warn", "fail", "non_comparable"
+VERDICT_ORDER: dict[str, int] = {FAIL: 0, WARN: 1, NON_COMPARABLE: 2, PASS: 3}
+
+
+@dataclass(frozen=True)
+class Distances:
+    """The four distances between two images (see the module docstring)."""
+
+    chi2: float
+    ks: float
+    mad: float
+    profile: float = 0.0
+
+    def as_dict(self) -> dict[str, float]:
+        return {k: round(float(v), 6) for k, v in asdict(self).items()}
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Per-metric spread of good plots around the reference; ``source`` is "reference" or "default"."""
+
+    scales: dict[str, float]
+    source: str = "default"
+    count: int = 0
+
+    def as_dict(self) -> dict:
+        return {"scales": {k: round(v, 6) for k, v in self.scales.items()}, "source": self.source, "count": self.count}
+
+
+@dataclass
+class PreparedImage:
+    """An image made ready for comparison: grey pixels, grey-level histogram, and how much it shows."""
+
+    grey: np.ndarray
+    histogram: np.ndarray
+    size: tuple[int, int]  # (width, height) of the original
+    ink: float  # share of coloured pixels: drawn data, as opposed to canvas, frame and text
+    blank: bool
+    profile_x: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    profile_y: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    ink_band: float = 1.0  # thinnest band (share of height or width) holding 90 % of the ink
+
+    @property
+    def draws_nothing(self) -> bool:
+        return self.blank or (self.ink > 0 and self.ink_band < EMPTY_BAND)
+
+
+def to_grey(image: np.ndarray) -> np.ndarray:
+    """Grey levels in [0, 1] (ITU-R 601 luma) from a grey float or an RGB(A) uint8 array."""
+    array = np.asarray(image)
+    if array.ndim == 2:
+        grey = array.astype(np.float32)
+        return grey / 255.0 if array.dtype == np.uint8 else grey
+    rgb = array[..., :3].astype(np.float32) / (255.0 if array.dtype == np.uint8 else 1.0)
+    return rgb @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+
+
+def ink_mask(image: np.ndarray) -> np.ndarray:
+    """Boolean mask of clearly coloured pixels: bars, colour maps and lines, not the grey frame or text."""
+    array = np.asarray(image)
+    if array.ndim != 3:
+        return np.zeros(array.shape[:2], dtype=bool)
+    rgb = array[..., :3].astype(np.int16)
+    return (rgb.max(axis=-1) - rgb.min(axis=-1)) > INK_CHROMA
+
+
+def ink_fraction(image: np.ndarray) -> float:
+    """Share of clearly coloured pixels (see ``ink_mask``)."""
+    return float(ink_mask(image).mean())
+
+
+def narrowest_band(weights: np.ndarray, share: float = 0.9) -> float:
+    """Width, as a share of the axis, of the narrowest window that holds ``share`` of ``weights``."""
+    total = float(weights.sum())
+    if total <= 0:
+        return 0.0
+    cum = np.concatenate([[0.0], np.cumsum(weights, dtype=float)])
+    ends = np.searchsorted(cum, cum[:-1] + share * total - 1e-9)
+    usable = ends <= weights.size
+    return float((ends[usable] - np.arange(weights.size)[usable]).min()) / weights.size
+
+
+def _normalised(values: np.ndarray) -> np.ndarray:
+    total = float(values.sum())
+    return values / total if total > 0 else values.astype(float)
+
+
+def shrink(grey: np.ndarray, width: int = COMPARE_WIDTH) -> np.ndarray:
+    """Box-filter ``grey`` down to at most ``width`` pixels wide (integer factor, aspect kept)."""
+    factor = int(np.ceil(grey.shape[1] / width)) if grey.shape[1] > width else 1
+    if factor == 1:
+        return grey
+    h, w = (grey.shape[0] // factor) * factor, (grey.shape[1] // factor) * factor
+    return grey[:h, :w].reshape(h // factor, factor, w // factor, factor).mean(axis=(1, 3))
+
+
+def intensity_histogram(grey: np.ndarray, bins: int = HISTOGRAM_BINS) -> np.ndarray:
+    """Normalised histogram of grey levels in [0, 1] (sums to 1)."""
+    counts, _ = np.histogram(np.clip(grey, 0.0, 1.0), bins=bins, range=(0.0, 1.0))
+    total = counts.sum()
+    return counts / total if total else counts.astype(float)
+
+
+def prepare(image: np.ndarray) -> PreparedImage:
+    """Everything ``distances`` needs about one image, computed once (compare one template to many plots)."""
+    array = np.asarray(image)
+    grey = to_grey(array)
+    small = shrink(grey)
+    ink = ink_mask(array)
+    # Without colour (a black-and-white plot), the dark pixels stand in for the ink.
+    drawn = shrink(ink.astype(np.float32)) if ink.any() else 1.0 - small
+    rows, cols = ink.sum(axis=1), ink.sum(axis=0)
+    return PreparedImage(
+        grey=small,
+        histogram=intensity_histogram(small),
+        size=(int(array.shape[1]), int(array.shape[0])),
+        ink=float(ink.mean()),
+        blank=float(grey.std()) < 0.01,
+        profile_x=_normalised(drawn.sum(axis=0)),
+        profile_y=_normalised(drawn.sum(axis=1)),
+        ink_band=min(narrowest_band(rows), narrowest_band(cols)) if ink.any() else 1.0,
+    )
+
+
+def load_image(path_or_bytes) -> np.ndarray:
+    """An RGB uint8 array from a file path or PNG/JPEG bytes."""
+    source = io.BytesIO(path_or_bytes) if isinstance(path_or_bytes, bytes | bytearray) else path_or_bytes
+    with Image.open(source) as img:
+        return np.asarray(img.convert("RGB"))
+
+
+def chi2_distance(p: np.ndarray, q: np.ndarray) -> float:
+    """Symmetric chi-square distance 0.5 * sum((p - q)^2 / (p + q)) of two normalised histograms, in [0, 1]."""
+    total = p + q
+    used = total > 0
+    return float(0.5 * np.sum((p[used] - q[used]) ** 2 / total[used]))
+
+
+def ks_distance(p: np.ndarray, q: np.ndarray) -> float:
+    """Kolmogorov-Smirnov distance: the largest gap between the two cumulative histograms, in [0, 1]."""
+    return float(np.max(np.abs(np.cumsum(p) - np.cumsum(q)))) if p.size else 0.0
+
+
+def mean_abs_difference(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean absolute difference of two aligned grey images of one shape, in [0, 1]."""
+    if a.shape != b.shape:
+        raise ValueError(f"images differ in shape: {a.shape} vs {b.shape}")
+    return float(np.mean(np.abs(a - b)))
+
+
+def distances(a: PreparedImage, b: PreparedImage) -> Distances:
+    """The four distances between two prepared images of the same size."""
+    return Distances(
+        chi2=chi2_distance(a.histogram, b.histogram),
+        ks=ks_distance(a.histogram, b.histogram),
+        mad=mean_abs_difference(a.grey, b.grey),
+        profile=max(ks_distance(a.profile_x, b.profile_x), ks_distance(a.profile_y, b.profile_y)),
+    )
+
+
+def non_comparable_reason(image: PreparedImage | None, reference: PreparedImage | None) -> str:
+    """Why two images cannot be compared ("missing", "missing reference", "empty", "different size"), or ""."""
+    if image is None:
+        return "missing"
+    if reference is None:
+        return "missing reference"
+    if image.size != reference.size:
+        return "different size"
+    # A blank image, or one that draws no data where the reference does, is empty.
+    if image.draws_nothing or (image.ink < 1e-4 <= reference.ink):
+        return "empty"
+    return ""
+
+
+def medoid(images: Sequence[PreparedImage], sample: int = 60, seed: int = 0) -> int:
+    """Index of the most typical image: the one with the smallest summed pixel distance to the others.
+
+    Robust to a minority of broken images, unlike a mean image. Large sets are compared on a sample.
+    """
+    n = len(images)
+    if n == 0:
+        raise ValueError("no images")
+    if n <= 2:
+        return 0
+    rng = np.random.default_rng(seed)
+    candidates = np.arange(n) if n <= sample else np.sort(rng.choice(n, sample, replace=False))
+    shapes = {images[i].grey.shape for i in candidates}
+    common = max(shapes, key=lambda s: sum(images[i].grey.shape == s for i in candidates))
+    usable = [i for i in candidates if images[i].grey.shape == common and not images[i].blank]
+    if not usable:
+        return int(candidates[0])
+    stack = np.stack([images[i].grey.ravel() for i in usable])
+    totals = [np.abs(stack - row).mean(axis=1).sum() for row in stack]
+    return int(usable[int(np.argmin(totals))])
+
+
+def calibrate(reference_distances: Sequence[Distances], minimum: int = MIN_CALIBRATION) -> Calibration:
+    """Learn how far good plots sit from the reference template, per metric.
+
+    The scale is median + 3 robust standard deviations (1.4826 x MAD) of the distances of the
+    reference set's own plots to its template: an upper bound of normal run-to-run variation
+    that a minority of broken plots in the reference set cannot drag up. Below ``minimum``
+    distances there is no spread to learn and ``DEFAULT_SCALES`` are used.
+    """
+    if len(reference_distances) < minimum:
+        return Calibration(dict(DEFAULT_SCALES), "default", len(reference_distances))
+    scales = {}
+    for metric in METRICS:
+        values = np.array([getattr(d, metric) for d in reference_distances], dtype=float)
+        median = float(np.median(values))
+        spread = 1.4826 * float(np.median(np.abs(values - median)))
+        scales[metric] = max(median + 3.0 * spread, SCALE_FLOORS[metric])
+    return Calibration(scales, "reference", len(reference_distances))
+
+
+def excess(d: Distances, calibration: Calibration) -> float:
+    """How many times its normal spread the furthest of the four distances is."""
+    return max(getattr(d, m) / calibration.scales[m] for m in METRICS)
+
+
+def similarity(d: Distances, calibration: Calibration) -> float:
+    """Similarity in (0, 1]: 1 within the normal spread of good plots, 1/x at x times that spread."""
+    e = excess(d, calibration)
+    return 1.0 if e <= 1.0 else 1.0 / e
+
+
+def verdict(score: float | None, warn_below: float, fail_below: float) -> str:
+    """pass / warn / fail for a similarity ``score`` (None means non-comparable)."""
+    if score is None:
+        return NON_COMPARABLE
+    if score < fail_below:
+        return FAIL
+    if score < warn_below:
+        return WARN
+    return PASS
+
+
+def worst(verdicts: Sequence[str]) -> str:
+    """The most severe verdict: fail > warn > non-comparable > pass (pass for an empty list)."""
+    return min(verdicts, key=VERDICT_ORDER.__getitem__) if verdicts else PASS
+
+
+def difference_png(image: PreparedImage, reference: PreparedImage, width: int | None = None) -> bytes:
+    """A heat map of |image - reference| (grey levels), black where equal, bright where they differ."""
+    from matplotlib import colormaps
+
+    diff = np.abs(image.grey - reference.grey)
+    # Scale to the strongest 0.5 % of differences so a small local change is still visible.
+    top = float(np.quantile(diff, 0.995)) or float(diff.max()) or 1.0
+    rgb = colormaps["magma"](np.clip(diff / top, 0.0, 1.0))[..., :3]
+    out = Image.fromarray((rgb * 255).astype(np.uint8), "RGB")
+    target = width or image.size[0]
+    if out.size[0] != target:
+        out = out.resize((target, round(out.size[1] * target / out.size[0])), Image.NEAREST)
+    buffer = io.BytesIO()
+    out.save(buffer, format="PNG", compress_level=3)
+    return buffer.getvalue()

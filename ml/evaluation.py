@@ -1,0 +1,136 @@
+"""Scores to verdicts and metrics: confusion matrix, precision / recall / F1, max-F1 thresholds.
+
+Plain numpy, no TensorFlow: the portal imports this in web processes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+# Threshold candidates: 0.00, 0.01, ..., 1.00.
+THRESHOLD_STEPS = np.round(np.arange(0, 101) / 100, 2)
+INITIAL_THRESHOLD = 0.5
+HISTOGRAM_BINS = 10
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The top class, its confidence, and whether the confidence reaches the class threshold."""
+
+    label: str
+    index: int
+    confidence: float
+    confirmed: bool
+
+
+def verdict(scores: Sequence[float], classes: Sequence[str], thresholds: Mapping[str, float]) -> Verdict:
+    """Hydra's verdict rule: the top class; confirmed when its score ≥ that class's threshold."""
+    scores = np.asarray(scores, dtype=float)
+    top = int(np.argmax(scores))
+    confidence = float(scores[top])
+    label = classes[top]
+    return Verdict(label, top, confidence, confidence >= float(thresholds.get(label, INITIAL_THRESHOLD)))
+
+
+def confusion_matrix(y_true: Sequence[int], y_pred: Sequence[int], n_classes: int) -> np.ndarray:
+    """Rows are true classes, columns predicted classes."""
+    matrix = np.zeros((n_classes, n_classes), dtype=int)
+    np.add.at(matrix, (np.asarray(y_true, dtype=int), np.asarray(y_pred, dtype=int)), 1)
+    return matrix
+
+
+def per_class_metrics(matrix: np.ndarray, classes: Sequence[str]) -> dict[str, dict[str, float]]:
+    """Precision, recall, F1 and support of each class from a confusion matrix (0 where undefined)."""
+    out = {}
+    for i, name in enumerate(classes):
+        tp = matrix[i, i]
+        predicted, actual = matrix[:, i].sum(), matrix[i, :].sum()
+        precision = tp / predicted if predicted else 0.0
+        recall = tp / actual if actual else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        out[name] = {
+            "precision": round(float(precision), 4),
+            "recall": round(float(recall), 4),
+            "f1": round(float(f1), 4),
+            "support": int(actual),
+        }
+    return out
+
+
+def _f1_at(top: np.ndarray, confidence: np.ndarray, truth: np.ndarray, k: int, t: float) -> float:
+    predicted = (top == k) & (confidence >= t)
+    tp = int(np.sum(predicted & (truth == k)))
+    if tp == 0:
+        return 0.0
+    precision = tp / int(np.sum(predicted))
+    recall = tp / int(np.sum(truth == k))
+    return 2 * precision * recall / (precision + recall)
+
+
+def max_f1_thresholds(scores: np.ndarray, y_true: Sequence[int], classes: Sequence[str]) -> dict[str, dict]:
+    """Per class, the threshold in 0.00..1.00 (step 0.01) that maximises F1 of confirmed verdicts.
+
+    A plot counts as a confirmed prediction of class k when k is its top class and the score
+    reaches the threshold. Where several thresholds tie, the middle of the longest run of
+    best thresholds is taken, away from both edges. A class absent from the evaluation set
+    keeps the initial threshold. Returns ``{class: {"value", "f1", "set_by"}}``.
+    """
+    scores = np.asarray(scores, dtype=float)
+    truth = np.asarray(y_true, dtype=int)
+    top = scores.argmax(axis=1) if len(scores) else np.zeros(0, dtype=int)
+    confidence = scores.max(axis=1) if len(scores) else np.zeros(0)
+    out = {}
+    for k, name in enumerate(classes):
+        if not np.any(truth == k):
+            out[name] = {"value": INITIAL_THRESHOLD, "f1": None, "set_by": "initial"}
+            continue
+        f1s = np.array([_f1_at(top, confidence, truth, k, t) for t in THRESHOLD_STEPS])
+        best = f1s.max()
+        hits = np.flatnonzero(np.isclose(f1s, best))
+        runs = np.split(hits, np.flatnonzero(np.diff(hits) != 1) + 1)
+        longest = max(runs, key=len)
+        value = float(THRESHOLD_STEPS[longest[(len(longest) - 1) // 2]])
+        out[name] = {"value": value, "f1": round(float(best), 4), "set_by": "max-f1"}
+    return out
+
+
+def cell_histograms(
+    scores: np.ndarray, y_true: Sequence[int], n_classes: int, bins: int = HISTOGRAM_BINS
+) -> list[list[list[int]]]:
+    """For every confusion-matrix cell, a histogram of the top-class confidence (bins over 0..1)."""
+    scores = np.asarray(scores, dtype=float)
+    hist = np.zeros((n_classes, n_classes, bins), dtype=int)
+    if len(scores):
+        top = scores.argmax(axis=1)
+        confidence = scores.max(axis=1)
+        where = np.minimum((confidence * bins).astype(int), bins - 1)
+        np.add.at(hist, (np.asarray(y_true, dtype=int), top, where), 1)
+    return hist.tolist()
+
+
+def evaluate(scores: np.ndarray, y_true: Sequence[int], classes: Sequence[str], bad_class: str = "Bad") -> dict:
+    """Everything the model page shows about a test set, as JSON-ready values."""
+    scores = np.asarray(scores, dtype=float).reshape(-1, len(classes))
+    truth = np.asarray(y_true, dtype=int)
+    predicted = scores.argmax(axis=1) if len(scores) else np.zeros(0, dtype=int)
+    matrix = confusion_matrix(truth, predicted, len(classes))
+    metrics = per_class_metrics(matrix, classes)
+    thresholds = max_f1_thresholds(scores, truth, classes)
+    accuracy = float(np.mean(predicted == truth)) if len(truth) else None
+    bad = metrics.get(bad_class, {})
+    values = {name: t["value"] for name, t in thresholds.items()}
+    confirmed = [verdict(s, classes, values).confirmed for s in scores]
+    return {
+        "tested_on": int(len(truth)),
+        "accuracy": round(accuracy, 4) if accuracy is not None else None,
+        "bad_recall": bad.get("recall"),
+        "bad_precision": bad.get("precision"),
+        "confirmed_share": round(float(np.mean(confirmed)), 4) if confirmed else None,
+        "per_class": metrics,
+        "confusion_matrix": matrix.tolist(),
+        "histograms": cell_histograms(scores, truth, len(classes)),
+        "thresholds": thresholds,
+    }

@@ -1,0 +1,67 @@
+/* The page's one websocket: subscribes to the topics in <body data-live-topics>, re-dispatches each
+   event as a DOM event ("hydra:<type>", detail = payload) and reconnects with backoff. */
+(function () {
+  "use strict";
+  const Hydra = (window.Hydra = window.Hydra || {});
+  const MIN_DELAY = 1000;
+  const MAX_DELAY = 30000;
+
+  const live = (Hydra.live = {
+    socket: null,
+    connected: false,
+    attempts: 0,
+    handlers: {},
+    /** Call ``handler(payload, type)`` for each event of ``type`` ("plots.created"; "*" for all). */
+    on(type, handler) {
+      (this.handlers[type] = this.handlers[type] || []).push(handler);
+    },
+    dispatch(type, payload) {
+      for (const h of this.handlers[type] || []) h(payload, type);
+      for (const h of this.handlers["*"] || []) h(payload, type);
+      document.dispatchEvent(new CustomEvent("hydra:" + type, { detail: payload }));
+    },
+  });
+
+  function status(state) {
+    const el = document.getElementById("live-status");
+    if (!el) return;
+    el.hidden = false;
+    el.dataset.state = state;
+    el.querySelector(".text").textContent = state === "open" ? "live" : state === "connecting" ? "connecting…" : "offline";
+    el.title = state === "open" ? "Updates arrive as they happen" : "Not receiving live updates; retrying";
+  }
+
+  function connect(topics) {
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    const socket = new WebSocket(`${scheme}://${location.host}/ws/events/?topics=${encodeURIComponent(topics)}`);
+    live.socket = socket;
+    status("connecting");
+    socket.addEventListener("open", () => {
+      live.connected = true;
+      live.attempts = 0;
+      status("open");
+    });
+    socket.addEventListener("message", (message) => {
+      let event;
+      try {
+        event = JSON.parse(message.data);
+      } catch (e) {
+        return;
+      }
+      if (event && event.type) live.dispatch(event.type, event.payload || {});
+    });
+    socket.addEventListener("close", (event) => {
+      live.connected = false;
+      status("closed");
+      if (event.code === 4401) return; // not allowed to listen: retrying will not help
+      const delay = Math.min(MAX_DELAY, MIN_DELAY * 2 ** live.attempts) * (0.75 + Math.random() / 2);
+      live.attempts += 1;
+      setTimeout(() => connect(topics), delay);
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    const topics = (document.body.dataset.liveTopics || "").trim();
+    if (topics && "WebSocket" in window) connect(topics);
+  });
+})();

@@ -1,0 +1,47 @@
+"""Verdicts, metrics and max-F1 thresholds on known scores."""
+
+import numpy as np
+
+from ml import evaluation
+
+CLASSES = ["Bad", "Good"]
+
+
+def test_the_verdict_is_the_top_class_confirmed_at_its_threshold():
+    v = evaluation.verdict([0.97, 0.03], CLASSES, {"Bad": 0.9, "Good": 0.5})
+    assert (v.label, v.index, v.confirmed) == ("Bad", 0, True) and np.isclose(v.confidence, 0.97)
+    assert not evaluation.verdict([0.85, 0.15], CLASSES, {"Bad": 0.9}).confirmed
+    assert evaluation.verdict([0.2, 0.8], CLASSES, {}).confirmed  # initial threshold 0.5
+
+
+def test_confusion_matrix_and_per_class_metrics():
+    matrix = evaluation.confusion_matrix([0, 0, 0, 1, 1], [0, 0, 1, 1, 0], 2)
+    assert matrix.tolist() == [[2, 1], [1, 1]]
+    metrics = evaluation.per_class_metrics(matrix, CLASSES)
+    assert metrics["Bad"] == {"precision": 0.6667, "recall": 0.6667, "f1": 0.6667, "support": 3}
+    assert metrics["Good"]["recall"] == 0.5
+
+
+def test_max_f1_thresholds_on_a_known_score_set():
+    # Bad plots score 0.95, 0.9 and 0.7 for Bad; one Good plot is wrongly Bad at 0.6.
+    # Any Bad threshold in (0.6, 0.7] gives F1 = 1, the middle of that run is taken: 0.65.
+    scores = np.array([[0.95, 0.05], [0.9, 0.1], [0.7, 0.3], [0.6, 0.4], [0.2, 0.8], [0.1, 0.9]])
+    truth = [0, 0, 0, 1, 1, 1]
+    thresholds = evaluation.max_f1_thresholds(scores, truth, CLASSES)
+    assert thresholds["Bad"] == {"value": 0.65, "f1": 1.0, "set_by": "max-f1"}
+    # Good: only 0.8 and 0.9 are Good verdicts (both right); the third Good plot is lost either way.
+    assert thresholds["Good"]["f1"] == 0.8 and 0 <= thresholds["Good"]["value"] <= 0.8
+
+
+def test_a_class_missing_from_the_test_set_keeps_the_initial_threshold():
+    thresholds = evaluation.max_f1_thresholds(np.array([[0.9, 0.1, 0.0]]), [0], ["Bad", "Good", "NoData"])
+    assert thresholds["NoData"] == {"value": 0.5, "f1": None, "set_by": "initial"}
+
+
+def test_evaluate_gives_accuracy_bad_recall_and_a_histogram_per_cell():
+    scores = np.array([[0.95, 0.05], [0.3, 0.7], [0.2, 0.8], [0.15, 0.85]])
+    result = evaluation.evaluate(scores, [0, 0, 1, 1], CLASSES)
+    assert result["tested_on"] == 4 and result["accuracy"] == 0.75 and result["bad_recall"] == 0.5
+    assert result["confusion_matrix"] == [[1, 1], [0, 2]]
+    assert sum(result["histograms"][0][0]) == 1 and result["histograms"][0][0][9] == 1
+    assert sum(result["histograms"][1][1]) == 2

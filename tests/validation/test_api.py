@@ -1,0 +1,39 @@
+"""Maps and thresholds over the API."""
+
+import pytest
+
+from apps.accounts.roles import DETECTOR_EXPERT, VIEWER
+from apps.validation import mapping
+from tests import factories
+from tests.validation import synthetic
+
+pytestmark = pytest.mark.django_db
+
+
+def test_maps_list_and_give_their_points_as_columns(client, experiment):
+    pt = factories.plot_type(experiment, synthetic.FCAL)
+    for n in range(6):
+        factories.plot_from_png(pt, synthetic.png(synthetic.FCAL, n))
+    space = mapping.compute(pt, "pixels")
+    listed = client.get(f"/api/v1/validation-maps/?plot_type={pt.pk}").json()["results"]
+    assert [m["id"] for m in listed] == [space.pk] and listed[0]["n_points"] == 6
+    points = client.get(f"/api/v1/validation-maps/{space.pk}/points/").json()
+    assert points["total"] == 6 and len(points["x"]) == len(points["plot"]) == 6
+    assert client.get(f"/api/v1/validation-maps/{space.pk}/points/?max_points=3").json()["downsampled"] is True
+    assert client.get(f"/api/v1/validation-maps/{space.pk}/points/?max_points=abc").status_code == 400
+
+
+def test_thresholds_are_read_by_anyone_and_written_by_experts(client, experiment):
+    pt = factories.plot_type(experiment, synthetic.FCAL)
+    body = {"plot_type": pt.pk, "warn_below": 0.7, "fail_below": 0.4}
+    client.force_login(factories.user(roles=[VIEWER]))
+    assert client.post("/api/v1/validation-thresholds/", body, content_type="application/json").status_code == 403
+    client.force_login(factories.user(roles=[DETECTOR_EXPERT]))
+    created = client.post("/api/v1/validation-thresholds/", body, content_type="application/json")
+    assert created.status_code == 201 and created.json()["set_by"] == "user"
+    bad = client.patch(
+        f"/api/v1/validation-thresholds/{created.json()['id']}/", {"fail_below": 0.9}, content_type="application/json"
+    )
+    assert bad.status_code == 400
+    client.logout()
+    assert client.get(f"/api/v1/validation-thresholds/?plot_type={pt.pk}").json()["results"][0]["warn_below"] == 0.7

@@ -1,0 +1,124 @@
+"""Campaign validation reports: verdicts per plot type, worst first, with non-comparable plots called out."""
+
+import pytest
+
+from apps.accounts.roles import DETECTOR_EXPERT, VIEWER
+from apps.experiments.choices import CampaignKind
+from apps.jobs.models import Job
+from apps.validation import reports
+from apps.validation.models import ValidationReport, ValidationThreshold
+from tests import factories
+from tests.validation import synthetic
+
+pytestmark = pytest.mark.django_db
+
+RF, SC = "RF_TOF_selftiming", "SC_paddle_occupancy"
+
+
+@pytest.fixture
+def campaigns(experiment):
+    """A reference pass with six good runs of five plot types, and a new campaign with problems."""
+    reference = factories.campaign(experiment, "recon-ver01", kind=CampaignKind.OFFLINE, is_reference=True)
+    new = factories.campaign(experiment, "sim-2025", kind=CampaignKind.SIMULATION)
+    runs = {n: factories.run(experiment, n) for n in range(1, 7)}
+    types = {
+        name: factories.plot_type(experiment, name) for name in (synthetic.FCAL, synthetic.TOF, synthetic.BCAL, RF, SC)
+    }
+    for name, pt in types.items():
+        for n, run in runs.items():
+            factories.plot_from_png(pt, synthetic.png(name, n), run, reference)
+    factories.plot_from_png(types[synthetic.FCAL], synthetic.png(synthetic.FCAL, 11), runs[1], new)
+    factories.plot_from_png(types[synthetic.FCAL], synthetic.png(synthetic.FCAL, 12), runs[2], new)
+    factories.plot_from_png(types[synthetic.TOF], synthetic.png(synthetic.TOF, 11), runs[1], new)
+    factories.plot_from_png(types[synthetic.TOF], synthetic.png(synthetic.TOF, 12, "hot_channels"), runs[2], new)
+    factories.plot_from_png(types[RF], synthetic.png(RF, 11, width=200, height=150), runs[1], new)
+    factories.plot_from_png(types[SC], synthetic.png(SC, 11, "empty"), runs[1], new)
+    factories.plot_group(experiment, "Calorimeters", types=[types[synthetic.FCAL], types[synthetic.BCAL]])
+    factories.plot_group(experiment, "Timing and PID", types=[types[synthetic.TOF], types[RF]])
+    return new, reference, types
+
+
+def test_report_verdicts_on_a_tiny_pair_of_campaigns_include_non_comparable_plots(campaigns):
+    new, reference, types = campaigns
+    report = reports.compute(reports.get_or_create_report(new, reference))
+    results = {r.plot_type.name: r for r in report.results.select_related("plot_type")}
+    assert results[synthetic.FCAL].verdict == "pass"
+    assert results[synthetic.TOF].verdict == "fail"
+    assert (results[synthetic.BCAL].verdict, results[synthetic.BCAL].reason.split(":")[0]) == (
+        "non_comparable",
+        "missing",
+    )
+    assert (results[RF].verdict, results[RF].reason) == ("non_comparable", "different size")
+    assert (results[SC].verdict, results[SC].reason) == ("non_comparable", "empty")
+    ranked = list(report.results.order_by("rank").values_list("plot_type__name", flat=True))
+    assert ranked[0] == synthetic.TOF and ranked[-1] == synthetic.FCAL
+    tof = results[synthetic.TOF]
+    assert tof.score < 0.25 and tof.counts == {"pass": 1, "fail": 1}
+    assert tof.worst_plot.run_number == 2 and tof.reference_plot.campaign_id == reference.pk
+    assert tof.calibration["source"] == "reference" and tof.n_reference == 6
+    assert [e["verdict"] for e in tof.plots] == ["fail", "pass"]
+    assert report.summary["counts"] == {"pass": 1, "warn": 0, "fail": 1, "non_comparable": 3}
+    assert report.summary["verdict"] == "fail"
+    groups = {g["name"]: g["verdict"] for g in report.summary["groups"]}
+    assert groups == {"Calorimeters": "non_comparable", "Timing and PID": "fail"}
+
+
+def test_thresholds_per_plot_type_decide_the_verdict(campaigns):
+    new, reference, types = campaigns
+    ValidationThreshold.objects.create(plot_type=types[synthetic.TOF], warn_below=0.0, fail_below=0.0)
+    report = reports.compute(reports.get_or_create_report(new, reference))
+    assert report.results.get(plot_type=types[synthetic.TOF]).verdict == "pass"
+
+
+def test_the_reference_is_chosen_automatically_as_the_newest_reference_campaign(campaigns, experiment):
+    new, reference, _ = campaigns
+    report = reports.get_or_create_report(new)
+    assert report.reference == reference and report.reference_chosen_automatically
+    newer = factories.campaign(experiment, "recon-ver02", is_reference=True)
+    assert reports.choose_reference(new) == newer
+    with pytest.raises(ValueError):
+        reports.get_or_create_report(reference, reference)
+
+
+def test_the_report_is_json_from_the_api_worst_first(campaigns, client):
+    new, reference, _ = campaigns
+    report = reports.compute(reports.get_or_create_report(new, reference))
+    data = client.get(f"/api/v1/validation-reports/{report.pk}/").json()
+    assert data["campaign_name"] == "sim-2025" and data["reference_name"] == "recon-ver01"
+    assert [r["rank"] for r in data["results"]] == [1, 2, 3, 4, 5]
+    assert data["results"][0]["plot_type_name"] == synthetic.TOF and data["results"][0]["verdict"] == "fail"
+    assert data["summary"]["counts"]["non_comparable"] == 3
+    listed = client.get(f"/api/v1/validation-reports/?campaign={new.pk}").json()["results"]
+    assert [r["id"] for r in listed] == [report.pk]
+
+
+def test_only_experts_start_a_validation_from_the_api(campaigns, client):
+    new, reference, _ = campaigns
+    client.force_login(factories.user(roles=[VIEWER]))
+    assert (
+        client.post("/api/v1/validation-reports/", {"campaign": new.pk}, content_type="application/json").status_code
+        == 403
+    )
+    client.force_login(factories.user(roles=[DETECTOR_EXPERT]))
+    response = client.post("/api/v1/validation-reports/", {"campaign": new.pk}, content_type="application/json")
+    assert response.status_code == 202
+    report = ValidationReport.objects.get(pk=response.json()["id"])
+    assert report.reference == reference
+    assert Job.objects.filter(kind="validation.report", params__report=report.pk).count() == 1
+    # Asking again while the first job still waits queues nothing new.
+    client.post(f"/api/v1/validation-reports/{report.pk}/recompute/")
+    assert Job.objects.filter(kind="validation.report").count() == 1
+
+
+def test_the_report_page_shows_worst_plot_beside_its_reference(campaigns, client):
+    new, reference, types = campaigns
+    report = reports.compute(reports.get_or_create_report(new, reference))
+    page = client.get(f"/validation/reports/{report.pk}/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert html.index(synthetic.TOF) < html.index(synthetic.FCAL)
+    tof = report.results.get(plot_type=types[synthetic.TOF])
+    assert f"/validation/compare/{tof.worst_plot_id}/?reference={tof.reference_plot_id}" in html
+    assert "different size" in html and "empty" in html
+    partial = client.get(f"/validation/reports/{report.pk}/?partial=1").content.decode()
+    assert "<html" not in partial and synthetic.TOF in partial
