@@ -89,9 +89,7 @@ class ClassifierModel(models.Model):
 class ActiveModel(models.Model):
     """The one model that classifies new plots of a plot type."""
 
-    plot_type = models.OneToOneField(
-        "plots.PlotType", on_delete=models.CASCADE, primary_key=True, related_name="active_model"
-    )
+    plot_type = models.OneToOneField("plots.PlotType", on_delete=models.CASCADE, related_name="active_model")
     model = models.ForeignKey(ClassifierModel, on_delete=models.CASCADE, related_name="+")
     activated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -107,10 +105,10 @@ class Activation(models.Model):
 
     plot_type = models.ForeignKey("plots.PlotType", on_delete=models.CASCADE, related_name="activations")
     model = models.ForeignKey(ClassifierModel, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    previous = models.ForeignKey(
-        ClassifierModel, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    previous = models.ForeignKey(ClassifierModel, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     note = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 

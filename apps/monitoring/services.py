@@ -141,10 +141,11 @@ def request_training(
         model = _create_versioned(plot_type, hp, parent, fingerprint, user)
         if others:
             model.plot_types.add(*covered)
+        more = f" + {len(others)} more" if others else ""
         job = enqueue(
             train_model,
             kind="train",
-            title=f"Train {plot_type.name}{f' + {len(others)} more' if others else ''} v{model.version} ({hp['architecture']})",
+            title=f"Train {plot_type.name}{more} v{model.version} ({hp['architecture']})",
             user=user,
             model_id=model.pk,
             activate=activate,

@@ -155,8 +155,10 @@ def _train(model: ClassifierModel, job, activate: bool | None) -> ClassifierMode
                 model, user=model.created_by, note="activated after training", check=False, plot_types=targets
             )
     accuracy = metrics["accuracy"]
-    summary = f"{model} ready: accuracy {accuracy:.3f} on {metrics['tested_on']} {evaluated_on} plots" if accuracy else (
-        f"{model} ready"
+    summary = (
+        f"{model} ready: accuracy {accuracy:.3f} on {metrics['tested_on']} {evaluated_on} plots"
+        if accuracy
+        else (f"{model} ready")
     )
     job.finish(
         summary + (" and activated" if should_activate else ""),

@@ -176,7 +176,9 @@ def model_page(request, pk: int):
         "thresholds": [
             (name, (model.thresholds or {}).get(name, {}), classes.get(name)) for name in model.label_map or []
         ],
-        "per_class": [(name, (model.metrics or {}).get("per_class", {}).get(name, {})) for name in model.label_map or []],
+        "per_class": [
+            (name, (model.metrics or {}).get("per_class", {}).get(name, {})) for name in model.label_map or []
+        ],
         "curves_json": json.dumps(model.curves or {}),
         "job_json": _job_event_json(model.job),
         "disagreements": rows,

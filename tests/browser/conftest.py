@@ -92,17 +92,18 @@ def live_url(django_db_setup, django_db_blocker):
 def chromium():
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(autouse=True)
-def allow_orm_beside_playwright(monkeypatch):
-    """Playwright's sync API keeps an event loop on this thread; the ORM calls a test makes between
-    browser steps are plain synchronous code, so Django's async-safety check is relaxed for the test."""
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    # Playwright's sync API keeps an event loop on this thread while it runs; the ORM calls a test makes
+    # between browser steps are plain synchronous code, so Django's async-safety check is relaxed for
+    # this module only (and never leaks into, say, a deploy check run later in the suite).
+    env = pytest.MonkeyPatch()
+    env.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            yield browser
+            browser.close()
+    finally:
+        env.undo()
 
 
 @pytest.fixture

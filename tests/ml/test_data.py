@@ -13,8 +13,11 @@ def ex(label, run, weight=1, key=None):
 
 
 def test_no_run_is_in_two_splits_and_weight_zero_runs_are_test_only():
-    examples = [ex(lbl, run, 0 if run in (7, 8) else 1, key=f"{run}{i}") for run in range(10) for i, lbl in
-                enumerate(["Good", "Bad", "Good"])]
+    examples = [
+        ex(lbl, run, 0 if run in (7, 8) else 1, key=f"{run}{i}")
+        for run in range(10)
+        for i, lbl in enumerate(["Good", "Bad", "Good"])
+    ]
     split = data.split_by_run(examples, validation=0.25, seed=3)
     assert split.runs("test") == {7, 8}
     assert split.runs("train").isdisjoint(split.runs("validation"))
@@ -34,8 +37,14 @@ def test_a_training_weight_of_n_repeats_a_plot_n_times():
 
 
 def test_rare_and_excluded_classes_are_not_trained_on():
-    examples = [ex("Good", 1, key="1"), ex("Good", 2, key="2"), ex("Odd", 3), ex("Ignore", 4), ex("Ignore", 5),
-                ex(None, 6)]
+    examples = [
+        ex("Good", 1, key="1"),
+        ex("Good", 2, key="2"),
+        ex("Odd", 3),
+        ex("Ignore", 4),
+        ex("Ignore", 5),
+        ex(None, 6),
+    ]
     kept, classes = data.select_classes(examples, excluded=["Ignore"])
     assert classes == ["Good"]
     assert {e.label for e in kept} == {"Good"}

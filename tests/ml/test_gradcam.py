@@ -29,7 +29,8 @@ def test_the_heat_map_png_has_the_plot_size(tiny_trained):
 
 
 @pytest.mark.parametrize(
-    "name,shape", [("compact", (32, 48, 3)), ("vit", (32, 32, 3)), ("vgg16", (32, 32, 3)), ("inception_v3", (75, 75, 3))]
+    "name,shape",
+    [("compact", (32, 48, 3)), ("vit", (32, 32, 3)), ("vgg16", (32, 32, 3)), ("inception_v3", (75, 75, 3))],
 )
 def test_every_registered_architecture_builds_a_softmax_classifier(name, shape):
     options = {"patch": 8} if name == "vit" else {}

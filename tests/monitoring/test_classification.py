@@ -1,8 +1,8 @@
 """New plots are classified by their plot type's active model, stored, and pushed on the websocket."""
 
+import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.testing import WebsocketCommunicator
-import pytest
 
 from apps.jobs.models import Job
 from apps.monitoring.classify import classify

@@ -34,9 +34,19 @@ def test_a_training_job_reports_epochs_and_leaves_a_ready_active_model(worker, r
         stored = imaging.store(open(e.path, "rb").read(), limits, str(settings.MEDIA_ROOT))
         run = factories.run(exp, e.run) if not exp.runs.filter(number=e.run).exists() else exp.runs.get(number=e.run)
         plot = factories.Plot.objects.create(
-            plot_type=pt, run=run, campaign=factories.campaign(exp), chunk=e.key % 100, experiment=exp,
-            run_period_id=run.run_period_id, run_number=run.number, image=stored.image, thumbnail=stored.thumbnail,
-            sha256=stored.sha256, size_bytes=stored.size_bytes, width=stored.width, height=stored.height,
+            plot_type=pt,
+            run=run,
+            campaign=factories.campaign(exp),
+            chunk=e.key % 100,
+            experiment=exp,
+            run_period_id=run.run_period_id,
+            run_number=run.number,
+            image=stored.image,
+            thumbnail=stored.thumbnail,
+            sha256=stored.sha256,
+            size_bytes=stored.size_bytes,
+            width=stored.width,
+            height=stored.height,
             training_weight=e.weight,
         )
         factories.label(plot, bad if e.label == "Bad" else good)

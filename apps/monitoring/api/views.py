@@ -101,7 +101,11 @@ class ClassifierModelViewSet(viewsets.ReadOnlyModelViewSet):
         model = self.get_object()
         body = serializers.ThresholdSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        _translate(lambda: services.set_threshold(model, body.validated_data["label"], body.validated_data["value"], request.user))
+        _translate(
+            lambda: services.set_threshold(
+                model, body.validated_data["label"], body.validated_data["value"], request.user
+            )
+        )
         return Response(self.get_serializer(model).data)
 
 
