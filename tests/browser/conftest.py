@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.services import require_program
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -91,6 +93,8 @@ def live_url(django_db_setup, django_db_blocker):
 @pytest.fixture(scope="module")
 def chromium():
     from playwright.sync_api import sync_playwright
+
+    require_program(CHROMIUM, "apt-get install chromium")
 
     # Playwright's sync API keeps an event loop on this thread while it runs; the ORM calls a test makes
     # between browser steps are plain synchronous code, so Django's async-safety check is relaxed for
