@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("apps.wiki.urls")),
     path("", include("apps.monitoring.urls")),
     path("", include("apps.validation.urls")),
+    path("", include("apps.accounts.urls")),
     path("accounts/login/", LoginView.as_view(authentication_form=LoginForm), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),

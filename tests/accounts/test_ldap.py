@@ -186,4 +186,3 @@ def test_the_bind_password_can_come_from_a_file(monkeypatch, tmp_path):
     monkeypatch.setenv("HYDRA_LDAP_USER_SEARCH_BASE", "ou=people,dc=x")
     monkeypatch.setenv("HYDRA_LDAP_BIND_PASSWORD_FILE", str(secret))
     assert ldap_settings()["AUTH_LDAP_BIND_PASSWORD"] == "from-a-file"
-

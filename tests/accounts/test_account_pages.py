@@ -1,0 +1,94 @@
+"""The account page (API tokens) and the admins' people page (roles, grants)."""
+
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import reverse
+
+from apps.accounts.models import ApiToken
+from apps.audit.models import AuditEntry
+from apps.labels.models import LabelingGrant
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_user_creates_a_token_sees_the_key_once_and_it_authenticates_the_api(client):
+    user = factories.user("scripter")
+    client.force_login(user)
+    response = client.post(reverse("account"), {"name": "CI uploads"})
+    token = ApiToken.objects.get(user=user)
+    key = response.context["new_key"]
+    assert key.startswith(token.prefix) and key in response.content.decode()
+    assert key not in client.get(reverse("account")).content.decode()
+    api = client.__class__()
+    assert api.get("/api/v1/tokens/", HTTP_AUTHORIZATION=f"Token {key}").status_code == 200
+    token.refresh_from_db()
+    assert token.last_used_at is not None
+
+
+def test_a_revoked_token_is_refused(client):
+    user = factories.user()
+    token, key = ApiToken.issue(user, "old")
+    client.force_login(user)
+    client.post(reverse("revoke-token", args=[token.pk]))
+    token.refresh_from_db()
+    assert not token.is_active
+    assert client.__class__().get("/api/v1/tokens/", HTTP_AUTHORIZATION=f"Token {key}").status_code == 401
+    assert AuditEntry.objects.filter(action=AuditEntry.Action.TOKEN, details__change="revoked").exists()
+
+
+def test_nobody_can_revoke_someone_elses_token(client):
+    token, _ = ApiToken.issue(factories.user(), "theirs")
+    client.force_login(factories.user())
+    assert client.post(reverse("revoke-token", args=[token.pk])).status_code == 404
+
+
+def test_the_account_page_needs_a_login(client):
+    assert client.get(reverse("account")).status_code == 302
+
+
+def test_only_admins_see_the_people_page(client):
+    assert client.get(reverse("people")).status_code == 302
+    client.force_login(factories.user(roles=["Detector expert"]))
+    assert client.get(reverse("people")).status_code == 403
+    client.force_login(factories.user(roles=["Admin"]))
+    assert client.get(reverse("people")).status_code == 200
+
+
+def test_an_admin_sets_roles_and_grants_on_the_people_page_and_it_is_audited(client):
+    admin = factories.user("boss", roles=["Admin"])
+    exp = factories.experiment()
+    group = factories.plot_group(exp, "Calorimeters")
+    target = factories.user("newbie")
+    client.force_login(admin)
+    client.post(reverse("person", args=[target.pk]), {"action": "roles", "roles": ["Labeler", "Viewer"]})
+    assert set(target.groups.values_list("name", flat=True)) == {"Labeler", "Viewer"}
+    client.post(reverse("person", args=[target.pk]), {"action": "grant", "target": f"group:{group.pk}"})
+    grant = LabelingGrant.objects.get(user=target)
+    assert grant.plot_group == group
+    client.post(reverse("person", args=[target.pk]), {"action": "revoke", "grant": grant.pk})
+    assert not LabelingGrant.objects.filter(user=target).exists()
+    actions = set(AuditEntry.objects.filter(actor=admin).values_list("action", flat=True))
+    assert {AuditEntry.Action.CHANGE_ROLES, AuditEntry.Action.CHANGE_GRANTS} <= actions
+
+
+def test_an_admin_cannot_remove_their_own_admin_role(client):
+    admin = factories.user("boss", roles=["Admin"])
+    client.force_login(admin)
+    client.post(reverse("person", args=[admin.pk]), {"action": "roles", "roles": ["Viewer"]})
+    assert admin.groups.filter(name="Admin").exists()
+
+
+def test_the_people_page_queries_do_not_grow_with_people(client, django_assert_max_num_queries):
+    client.force_login(factories.user(roles=["Admin"]))
+    exp = factories.experiment()
+    pt = factories.plot_type(exp)
+    for _ in range(3):
+        LabelingGrant.objects.create(user=factories.user(roles=["Labeler"]), plot_type=pt)
+    with django_assert_max_num_queries(15) as small:
+        client.get(reverse("people"))
+    for _ in range(12):
+        LabelingGrant.objects.create(user=factories.user(roles=["Labeler"]), plot_type=pt)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        client.get(reverse("people"))
+    assert Group.objects.get(name="Labeler").user_set.count() == 15
