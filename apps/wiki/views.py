@@ -11,6 +11,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.accounts.permissions import can_label
+from apps.audit import record
+from apps.audit.models import AuditEntry
 from apps.core.access import read_required
 from apps.plots.models import Plot, PlotType
 from apps.wiki.forms import AnswerForm, DescriptionForm, QuestionForm
@@ -70,12 +72,13 @@ def plot_type_edit(request, pk: int):
         else:
             with transaction.atomic():
                 form.save()
-                DescriptionRevision.objects.create(
+                revision = DescriptionRevision.objects.create(
                     plot_type=pt,
                     text=form.cleaned_data["description"],
                     summary=form.cleaned_data["summary"],
                     author=request.user,
                 )
+                record(request.user, AuditEntry.Action.EDIT_PLOT_TYPE_PAGE, pt, revision=revision.pk)
             messages.success(request, "Description saved.")
             return redirect("plot-type-page", pk=pt.pk)
     return render(request, "wiki/edit.html", {"plot_type": pt, "form": form, "preview": preview})
