@@ -4,7 +4,7 @@ import pytest
 from django.http import QueryDict
 
 from apps.core.pagination import BadCursor, decode_cursor, encode_cursor, paginate
-from apps.plots.filtersets import DEFAULT_SORT, SORTS, PlotFilterSet
+from apps.plots.filtersets import CONFIDENCE_SORTS, DEFAULT_SORT, SORTS, PlotFilterSet
 from apps.plots.models import Plot
 from tests import factories
 
@@ -46,6 +46,10 @@ def walk_forward(qs, order):
 
 @pytest.mark.parametrize("sort", list(SORTS))
 def test_walking_forward_visits_every_plot_once_in_the_sort_order(plots, sort):
+    if sort in CONFIDENCE_SORTS:
+        # Five confidence values over fifteen plots: ties must be broken by id across page edges.
+        for i, plot in enumerate(plots):
+            Plot.objects.filter(pk=plot.pk).update(verdict_confidence=(i % 5) / 5)
     fs = filterset(f"sort={sort}")
     assert fs.form.is_valid() and fs.sort_key == sort
     order = SORTS[sort]
@@ -61,6 +65,8 @@ def test_walking_forward_visits_every_plot_once_in_the_sort_order(plots, sort):
 
 @pytest.mark.parametrize("sort", list(SORTS))
 def test_walking_backwards_returns_the_previous_pages(plots, sort):
+    for i, plot in enumerate(plots):
+        Plot.objects.filter(pk=plot.pk).update(verdict_confidence=(i % 5) / 5)
     order = SORTS[sort]
     qs = filterset(f"sort={sort}").qs
     forward = walk_forward(qs, order)
@@ -198,3 +204,22 @@ def test_an_invalid_value_makes_the_form_invalid_with_a_message(plots, params, f
     assert not fs.form.is_valid()
     assert message in " ".join(fs.form.errors[field])
     assert fs.sort_key == DEFAULT_SORT
+
+
+def test_confidence_sorts_list_only_classified_plots(plots):
+    Plot.objects.filter(pk__in=[p.pk for p in plots[:4]]).update(verdict_confidence=0.5)
+    fs = filterset("sort=-confidence")
+    assert sorted(p.pk for p in walk_forward(fs.qs, SORTS["-confidence"])[0].rows) == sorted(p.pk for p in plots[:4])
+
+
+def test_verdict_confirmed_and_confidence_filters(plots):
+    exp = plots[0].experiment
+    bad = factories.label_class(exp, "Bad")
+    Plot.objects.filter(pk=plots[0].pk).update(verdict_class=bad, verdict_confidence=0.97, verdict_confirmed=True)
+    Plot.objects.filter(pk=plots[1].pk).update(verdict_class=bad, verdict_confidence=0.55, verdict_confirmed=False)
+    assert {p.pk for p in filterset(f"verdict={bad.pk}").qs} == {plots[0].pk, plots[1].pk}
+    assert {p.pk for p in filterset(f"verdict={bad.pk}&confirmed=false").qs} == {plots[1].pk}
+    assert {p.pk for p in filterset("confidence_min=0.9").qs} == {plots[0].pk}
+    assert filterset("verdict=none").qs.count() == len(plots) - 2
+    assert not filterset("verdict=bad").form.is_valid()
+    assert not filterset("confidence_max=7").form.is_valid()

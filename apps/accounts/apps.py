@@ -6,6 +6,11 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts and roles"
 
     def ready(self):
+        from django.db.models.signals import post_migrate
+
         from apps.accounts.ldap import connect_signals
+        from apps.accounts.roles import sync_admin_role
 
         connect_signals()
+        # Permissions of new models appear after migrations; Admin must hold them too.
+        post_migrate.connect(sync_admin_role, dispatch_uid="hydra-sync-admin-role")

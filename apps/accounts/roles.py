@@ -26,4 +26,25 @@ ROLE_PERMISSIONS = {
     LABELER: _VIEW + _LABEL,
     DETECTOR_EXPERT: _VIEW + _LABEL + _EXPERT,
 }
-ADMIN_APPS = ["experiments", "plots", "labels", "jobs", "core", "accounts", "auth"]
+ADMIN_APPS = [
+    "experiments",
+    "plots",
+    "labels",
+    "jobs",
+    "core",
+    "accounts",
+    "auth",
+    "monitoring",
+    "wiki",
+    "audit",
+    "validation",
+]
+
+
+def sync_admin_role(**kwargs) -> None:
+    """Give the Admin role every permission of the portal's apps, including apps added later."""
+    from django.contrib.auth.models import Group, Permission
+
+    admin = Group.objects.filter(name=ADMIN).first()
+    if admin is not None:
+        admin.permissions.add(*Permission.objects.filter(content_type__app_label__in=ADMIN_APPS))

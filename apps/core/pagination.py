@@ -27,7 +27,7 @@ def decode_cursor(cursor: str, size: int) -> list:
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, UnicodeDecodeError):
         raise BadCursor("the cursor is not one this server gave out") from None
-    if not isinstance(values, list) or len(values) != size or not all(isinstance(v, int) for v in values):
+    if not isinstance(values, list) or len(values) != size or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
         raise BadCursor("the cursor does not match this sort order")
     return values
 

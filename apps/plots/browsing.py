@@ -24,6 +24,8 @@ SORT_LABELS = {
     "-ingested": "Ingested, newest first",
     "ingested": "Ingested, oldest first",
     "plot_type": "Plot type, then run",
+    "-confidence": "Confidence, highest first",
+    "confidence": "Confidence, lowest first",
 }
 # The names the filter bar shows, for messages about a bad value.
 FIELD_LABELS = {
@@ -37,6 +39,10 @@ FIELD_LABELS = {
     "group": "Group",
     "detector": "Detector",
     "label": "Label",
+    "verdict": "AI verdict",
+    "confirmed": "Confirmation",
+    "confidence_min": "Lowest confidence",
+    "confidence_max": "Highest confidence",
     "sort": "Sort",
 }
 # Parameters that move through pages rather than describe what is shown.
@@ -153,7 +159,7 @@ def browse(state: BrowserState) -> Page:
     ids = [row["id"] for row in page.rows]
     rows = (
         Plot.objects.filter(pk__in=ids)
-        .select_related("label_class")
+        .select_related("label_class", "verdict_class")
         .prefetch_related("plot_type", "campaign", "run_period")
         .in_bulk()
         if ids

@@ -20,7 +20,12 @@ SORTS = {
     "-ingested": ("-id",),
     "ingested": ("id",),
     "plot_type": ("plot_type_id", "-run_number", "-id"),
+    # Confidence sorts list classified plots only: an unclassified plot has no place in that order.
+    "-confidence": ("-verdict_confidence", "-id"),
+    "confidence": ("verdict_confidence", "id"),
 }
+CONFIDENCE_SORTS = ("-confidence", "confidence")
+UNCLASSIFIED = "none"
 DEFAULT_SORT = "-run"
 
 
@@ -48,6 +53,30 @@ class LabelFilter(filters.Filter):
         return qs.filter(label_class_id=value)
 
 
+class VerdictChoiceField(forms.CharField):
+    """A label class id, or 'none' for plots no model has classified."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        if value in (None, "") or value == UNCLASSIFIED:
+            return value
+        if not (str(value).isascii() and str(value).isdigit()) or int(value) > MAX_ID:
+            raise forms.ValidationError("Use a label class id or 'none'.")
+        return int(value)
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class VerdictFilter(filters.Filter):
+    field_class = VerdictChoiceField
+
+    def filter(self, qs, value):
+        if value in (None, ""):
+            return qs
+        if value == UNCLASSIFIED:
+            return qs.filter(verdict_class__isnull=True)
+        return qs.filter(verdict_class_id=value)
+
+
 class PlotFilterSet(filters.FilterSet):
     experiment = filters.ModelChoiceFilter(
         queryset=Experiment.objects.all(), to_field_name="slug", help_text="Experiment slug."
@@ -68,6 +97,16 @@ class PlotFilterSet(filters.FilterSet):
     )
     detector = filters.CharFilter(method="filter_detector", help_text="Detector or system name.")
     label = LabelFilter(help_text="Label class id, or 'unlabeled'.")
+    verdict = VerdictFilter(help_text="The model's verdict: a label class id, or 'none' for unclassified plots.")
+    confirmed = filters.BooleanFilter(
+        field_name="verdict_confirmed", help_text="Verdicts that reached (true) or missed (false) their threshold."
+    )
+    confidence_min = filters.NumberFilter(
+        field_name="verdict_confidence", lookup_expr="gte", min_value=0, max_value=1, help_text="Lowest confidence."
+    )
+    confidence_max = filters.NumberFilter(
+        field_name="verdict_confidence", lookup_expr="lte", min_value=0, max_value=1, help_text="Highest confidence."
+    )
     sort = filters.ChoiceFilter(
         choices=[(k, k) for k in SORTS], method="filter_sort", empty_label=None, help_text="Sort order."
     )
@@ -88,7 +127,9 @@ class PlotFilterSet(filters.FilterSet):
         return qs.filter(plot_type_id__in=list(PlotType.objects.filter(detector=value).values_list("id", flat=True)))
 
     def filter_sort(self, qs, name, value):
-        # Ordering is applied by the paginator from `sort_key`; nothing to filter.
+        # Ordering is applied by the paginator from `sort_key`.
+        if value in CONFIDENCE_SORTS:
+            return qs.filter(verdict_confidence__isnull=False)
         return qs
 
     @property

@@ -200,6 +200,8 @@ class Plot(models.Model):
                 fields=["plot_type", "verdict_class", "-run_number", "-id"],
                 name="plot_type_verdict_run",
             ),
+            models.Index(fields=["experiment", "verdict_confidence", "id"], name="plot_exp_confidence"),
+            models.Index(fields=["plot_type", "verdict_confidence", "id"], name="plot_type_confidence"),
             models.Index(fields=["run", "plot_type"], name="plot_run_type"),
         ]
 

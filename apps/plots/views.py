@@ -17,7 +17,7 @@ from apps.labels.models import Label, LabelClass
 from apps.labels.services import apply_labels, erase_labels
 from apps.plots import browsing
 from apps.plots.groups import group_tree
-from apps.plots.models import Plot
+from apps.plots.models import Plot, media_url
 
 NEIGHBOURS = 6
 MAX_LIVE_IDS = 500
@@ -76,7 +76,7 @@ def plot_list_new(request):
     state = browsing.read_state(params, current_experiment(request))
     plots = list(
         state.filterset.qs.filter(pk__in=ids)
-        .select_related("label_class")
+        .select_related("label_class", "verdict_class")
         .prefetch_related("plot_type", "campaign", "run_period")
         .order_by(*state.order)
     )
@@ -121,7 +121,14 @@ def plot_detail(request, pk: int):
     if wanted and wanted.isdigit():
         compare = next((o for o in others if o.pk == int(wanted)), compare)
     classes = list(pt.valid_label_classes())
+    # The newest classification, through the reverse relation (no import of the monitoring app).
+    verdict = plot.classifications.select_related("verdict_class").order_by("-created_at", "-id").first()
+    if verdict is not None:
+        verdict.sorted_scores = sorted(verdict.scores.items(), key=lambda item: -item[1])
+        verdict.gradcam_url = media_url(verdict.gradcam) if verdict.gradcam else ""
     context = {
+        "verdict": verdict,
+        "plot_type_has_model": hasattr(pt, "active_model"),
         "plot": plot,
         "plot_type": pt,
         "prev_plot": before[0] if before else None,
