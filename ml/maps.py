@@ -1,9 +1,11 @@
 """2-D maps of embeddings (t-SNE), clusters, placing new points, and downsampling for display.
 
-``tsne_map`` picks its engine by size: scikit-learn's Barnes-Hut t-SNE up to ``SKLEARN_MAX``
-points; above that openTSNE's FFT-accelerated t-SNE when it is installed (it scales linearly);
-without it, t-SNE of a random subsample with every other point placed by k-NN interpolation
-(``place``) — the same method that puts new plots on an existing map without recomputing it.
+``tsne_map`` picks its engine by size (measured on 2 CPUs with bench/tsne_maps.py): scikit-learn's
+Barnes-Hut t-SNE below ``SMALL`` points; openTSNE's FFT-accelerated t-SNE up to ``OPENTSNE_MAX``
+(10,000 points: 42 s against scikit-learn's 105 s; 100,000: 251 s, 0.9 GB); beyond that, or without
+openTSNE above ``SKLEARN_MAX``, t-SNE of a random ``SUBSAMPLE`` with every other point placed by
+k-NN interpolation (``place``: 100,000 points in 79 s, 0.3 GB) — the same method that puts new
+plots on an existing map without recomputing it.
 Clusters come from k-means (k chosen by silhouette) or HDBSCAN, both from scikit-learn.
 """
 
@@ -14,7 +16,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+SMALL = 5_000
 SKLEARN_MAX = 20_000
+OPENTSNE_MAX = 200_000
 SUBSAMPLE = 10_000
 PCA_DIM = 50
 
@@ -63,7 +67,7 @@ def _opentsne(X: np.ndarray, perplexity: float, seed: int) -> np.ndarray:
             perplexity=_perplexity(len(X), perplexity),
             initialization="pca",
             negative_gradient_method="fft",
-            neighbors="annoy",
+            neighbors="auto",
             n_jobs=-1,
             random_state=seed,
         ).fit(X)
@@ -94,7 +98,12 @@ def tsne_map(
         coords[:, 0] = np.arange(n)
         return MapResult(coords, "trivial", time.perf_counter() - started)
     if engine == "auto":
-        engine = "sklearn" if n <= SKLEARN_MAX else ("opentsne" if have_opentsne() else "subsample")
+        if n < SMALL:
+            engine = "sklearn"
+        elif have_opentsne():
+            engine = "opentsne" if n <= OPENTSNE_MAX else "subsample"
+        else:
+            engine = "sklearn" if n <= SKLEARN_MAX else "subsample"
     reduced = _reduce(X, seed=seed)
     info: dict = {"n": n, "dim": int(X.shape[1]), "perplexity": _perplexity(n, perplexity)}
     if engine == "sklearn":
@@ -105,7 +114,8 @@ def tsne_map(
         rng = np.random.default_rng(seed)
         chosen = np.sort(rng.choice(n, min(n, subsample), replace=False))
         coords = np.empty((n, 2), dtype=np.float32)
-        coords[chosen] = _sklearn_tsne(reduced[chosen], perplexity, seed)
+        fit = _opentsne if have_opentsne() and len(chosen) >= SMALL else _sklearn_tsne
+        coords[chosen] = fit(reduced[chosen], perplexity, seed)
         rest = np.setdiff1d(np.arange(n), chosen)
         if rest.size:
             coords[rest] = place(reduced[rest], reduced[chosen], coords[chosen])
@@ -165,7 +175,7 @@ def hdbscan_clusters(X: np.ndarray, min_cluster_size: int | None = None) -> np.n
     if n < 5:
         return np.zeros(n, dtype=int)
     size = min_cluster_size or max(5, n // 50)
-    return HDBSCAN(min_cluster_size=min(size, n)).fit_predict(np.asarray(X, dtype=np.float32)).astype(int)
+    return HDBSCAN(min_cluster_size=min(size, n), copy=True).fit_predict(np.asarray(X, dtype=np.float32)).astype(int)
 
 
 def cluster_purity(clusters: np.ndarray, truth: np.ndarray) -> float:

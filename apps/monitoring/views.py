@@ -40,6 +40,7 @@ def runtime_page(request):
         "group": request.GET.get("group", ""),
         "stale_after": STALE_AFTER_SECONDS,
         "with_model": sum(c.model is not None for c in cards),
+        "total": len(cards),
     }
     return render(request, "monitoring/runtime.html", context)
 
@@ -112,7 +113,10 @@ def plot_type_models(request, pk: int):
     """The models of one plot type, the active one starred, the activation log and the train form."""
     plot_type = get_object_or_404(PlotType.objects.select_related("experiment"), pk=pk)
     models = list(
-        ClassifierModel.objects.filter(plot_type=plot_type).select_related("created_by", "job").order_by("-version")
+        ClassifierModel.objects.filter(Q(plot_type=plot_type) | Q(plot_types=plot_type))
+        .distinct()
+        .select_related("created_by", "job", "plot_type", "parent")
+        .order_by("-created_at", "-id")
     )
     active = ActiveModel.objects.filter(plot_type=plot_type).first()
     running = [m for m in models if m.status in (ClassifierModel.Status.QUEUED, ClassifierModel.Status.TRAINING)]
@@ -172,6 +176,7 @@ def model_page(request, pk: int):
     context = {
         "model": model,
         "is_active": bool(active and active.model_id == model.pk),
+        "covered": services.model_plot_types(model),
         "matrix": _matrix_rows(model, classes),
         "thresholds": [
             (name, (model.thresholds or {}).get(name, {}), classes.get(name)) for name in model.label_map or []

@@ -144,15 +144,17 @@ def compare_plot_type(plot_type: PlotType, campaign: Campaign, reference: Campai
     counts = Counter(e["verdict"] for e in entries)
     usable = [e for e in entries if e["verdict"] != Verdict.NON_COMPARABLE]
     worst = ranked[0]
+    # A plot that cannot be compared (empty, resized) outranks a pass: someone has to look at it.
+    verdict = compare.worst([e["verdict"] for e in entries])
+    reasons = Counter(e["reason"] for e in entries if e["verdict"] == Verdict.NON_COMPARABLE)
     if usable:
-        verdict = compare.worst([e["verdict"] for e in usable])
         worst = min(usable, key=_severity)
-        reason = (
-            "" if not counts.get(Verdict.NON_COMPARABLE) else f"{counts[Verdict.NON_COMPARABLE]} plot(s) non-comparable"
-        )
+        reason = ""
+        if reasons:
+            why = ", ".join(r for r, _n in reasons.most_common(3))
+            reason = f"{sum(reasons.values())} of {len(entries)} plots non-comparable ({why})"
     else:
-        verdict = Verdict.NON_COMPARABLE
-        reason = Counter(e["reason"] for e in entries).most_common(1)[0][0]
+        reason = reasons.most_common(1)[0][0]
     return {
         **line,
         "verdict": verdict,

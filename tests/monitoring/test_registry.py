@@ -126,3 +126,19 @@ def test_the_classifications_api_filters_by_verdict_confirmation_and_run(plot_ty
     assert [r["plot"] for r in unconfirmed] == [plots[1].pk]
     by_run = api.get(f"/api/v1/classifications/?run={plots[1].run_number}&plot_type={plot_type.pk}").json()
     assert [r["plot"] for r in by_run["results"]] == [plots[1].pk]
+
+
+def test_a_shared_model_learns_from_several_plot_types_and_is_activated_for_each(plot_type, people):
+    other = factories.plot_type(plot_type.experiment, "FCAL_occupancy")
+    factories.label(factories.plot(other), factories.label_class(plot_type.experiment, "Bad"))
+    request = services.request_training(plot_type, shared_with=[other], hyper_parameters={"epochs": 2})
+    assert request.model.covered_type_ids() == sorted([plot_type.pk, other.pk])
+    assert request.model.fingerprint == services.data_fingerprint([plot_type, other])
+    assert request.model.fingerprint != services.data_fingerprint(plot_type)
+    again = services.request_training(plot_type, shared_with=[other], hyper_parameters={"epochs": 2})
+    assert again.skipped
+    model = factories.classifier_model(plot_type)
+    model.plot_types.add(plot_type, other)
+    services.activate(model, people["expert"])
+    assert ActiveModel.objects.get(plot_type=other).model == model
+    assert Activation.objects.filter(model=model).count() == 2

@@ -81,3 +81,11 @@ def test_large_maps_fall_back_to_a_fitted_subsample_and_knn_placement():
     assert result.engine == "subsample" and result.info["fitted"] == 200
     a, b = result.coords[:300].mean(axis=0), result.coords[300:].mean(axis=0)
     assert np.linalg.norm(a - b) > 3 * result.coords[:300].std(axis=0).mean()
+
+
+def test_hdbscan_finds_two_blobs_and_calls_a_lone_point_noise():
+    rng = np.random.default_rng(4)
+    coords = np.vstack([rng.normal(0, 0.3, (40, 2)), rng.normal(8, 0.3, (40, 2)), [[30.0, -30.0]]])
+    labels = maps.hdbscan_clusters(coords, min_cluster_size=10)
+    assert len(set(labels[:80]) - {-1}) == 2 and labels[80] == -1
+    assert maps.cluster_purity(labels[:80], np.repeat([0, 1], 40)) == 1.0

@@ -82,12 +82,16 @@ def compare_page(request, pk: int):
     if ae is not None:
         context["autoencoder"] = ae
         context["anomaly"] = AnomalyScore.objects.filter(model=ae, plot=plot).first()
-    context["others"] = list(
-        Plot.objects.filter(plot_type=plot.plot_type, run_number=plot.run_number)
-        .exclude(pk=plot.pk)
+    # The same run in the other campaigns, one button each (simulated plots all share run 0).
+    others = {}
+    for other in (
+        Plot.objects.filter(plot_type=plot.plot_type, run_number=plot.run_number, chunk=plot.chunk)
+        .exclude(campaign_id=plot.campaign_id)
         .select_related("campaign")
-        .order_by("campaign__name")[:10]
-    )
+        .order_by("campaign__name", "-id")[:50]
+    ):
+        others.setdefault(other.campaign_id, other)
+    context["others"] = list(others.values())[:8]
     return render(request, "validation/compare.html", context)
 
 

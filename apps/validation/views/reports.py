@@ -160,7 +160,3 @@ def thresholds_save(request, plot_type: int):
     else:
         messages.error(request, f"{pt.name}: " + "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
     return redirect("validation")
-
-
-def job_is_active(job) -> bool:
-    return bool(job and job.status in (Job.Status.QUEUED, Job.Status.RUNNING))

@@ -170,11 +170,23 @@
     const ctx = overlay.getContext("2d");
     ctx.setTransform(state.dpr, 0, 0, state.dpr, 0, 0);
     ctx.clearRect(0, 0, state.width, state.height);
-    if (state.selected) {
-      ctx.strokeStyle = "rgba(17, 26, 46, 0.85)";
-      ctx.lineWidth = 1;
-      for (const i of state.selected.slice(0, 4000)) {
-        ctx.strokeRect(state.sx[i] - 3, state.sy[i] - 3, 6, 6);
+    if (state.selected && state.selBox) {
+      // The selection stays a box in map coordinates, so it follows zoom and pan; few points get rings.
+      const b = state.selBox, v = state.view;
+      const x0 = ((b.x0 - v.x0) / (v.x1 - v.x0)) * state.width, x1 = ((b.x1 - v.x0) / (v.x1 - v.x0)) * state.width;
+      const y0 = state.height - ((b.y1 - v.y0) / (v.y1 - v.y0)) * state.height;
+      const y1 = state.height - ((b.y0 - v.y0) / (v.y1 - v.y0)) * state.height;
+      ctx.strokeStyle = "#1f5fa8";
+      ctx.lineWidth = 1.5;
+      ctx.strokeRect(x0, y0, x1 - x0, y1 - y0);
+      if (state.selected.length <= 300) {
+        ctx.strokeStyle = "rgba(17, 26, 46, 0.8)";
+        ctx.lineWidth = 1;
+        for (const i of state.selected) {
+          ctx.beginPath();
+          ctx.arc(state.sx[i], state.sy[i], 4, 0, 2 * Math.PI);
+          ctx.stroke();
+        }
       }
     }
     if (box) {
@@ -264,6 +276,10 @@
       if (x >= box.x && x <= box.x + box.w && y >= box.y && y <= box.y + box.h) picked.push(i);
     }
     state.selected = picked.length ? picked : null;
+    const v = state.view;
+    const toX = (px) => v.x0 + (px / state.width) * (v.x1 - v.x0);
+    const toY = (py) => v.y0 + (1 - py / state.height) * (v.y1 - v.y0);
+    state.selBox = { x0: toX(box.x), x1: toX(box.x + box.w), y0: toY(box.y + box.h), y1: toY(box.y) };
     const ids = picked.map((i) => state.ids[i]);
     selText.textContent = picked.length
       ? `${picked.length.toLocaleString()} plots selected` + (picked.length > MAX_LABELER_IDS ? ` (the labeler gets the first ${MAX_LABELER_IDS})` : "")
@@ -357,6 +373,7 @@
     overlay.addEventListener("mouseleave", () => { tip.hidden = true; state.hover = -1; drawOverlay(); });
     document.getElementById("sel-clear").addEventListener("click", () => {
       state.selected = null;
+      state.selBox = null;
       selText.textContent = "Drag a box over the map to select plots.";
       selThumbs.innerHTML = "";
       toLabeler.href = "#";
@@ -413,6 +430,7 @@
     canvas.dataset.ready = "1";
   }
 
+  Explore.nearest = (x, y) => nearest(x, y);
   Explore.ready = load()
     .then(bindEvents)
     .catch((error) => {
