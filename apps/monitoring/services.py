@@ -15,6 +15,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from apps.audit import record
+from apps.audit.models import AuditEntry
 from apps.core.events import publish_on_commit
 from apps.labels.models import LabelClass
 from apps.monitoring.models import Activation, ActiveModel, ClassifierModel
@@ -201,6 +203,14 @@ def activate(model: ClassifierModel, user=None, note: str = "", check: bool = Tr
                     plot_type_id=type_id, model=model, previous=previous, user=who, note=note[:200]
                 )
             )
+            record(
+                who,
+                AuditEntry.Action.ACTIVATE_MODEL,
+                model,
+                plot_type=type_id,
+                previous=previous.pk if previous else None,
+                note=note[:200],
+            )
             publish_on_commit(
                 "verdicts",
                 "verdicts.model",
@@ -225,6 +235,7 @@ def deactivate(plot_type: PlotType, user=None, note: str = "") -> Activation | N
         return None
     current.delete()
     who = user if user is not None and user.is_authenticated else None
+    record(who, AuditEntry.Action.RETIRE_MODEL, current.model, plot_type=plot_type.pk, note=note[:200])
     return Activation.objects.create(plot_type=plot_type, model=None, previous=current.model, user=who, note=note)
 
 
@@ -250,6 +261,14 @@ def set_threshold(model: ClassifierModel, class_name: str, value: float, user) -
     }
     model.thresholds = thresholds
     model.save(update_fields=["thresholds"])
+    record(
+        user,
+        AuditEntry.Action.EDIT_THRESHOLDS,
+        model,
+        label_class=class_name,
+        value=value,
+        previous=thresholds[class_name]["previous"],
+    )
     return thresholds[class_name]
 
 

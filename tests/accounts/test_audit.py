@@ -76,3 +76,27 @@ def test_the_audit_log_is_read_only_in_the_admin(admin_client):
     assert admin_client.get("/admin/audit/auditentry/").status_code == 200
     assert admin_client.get("/admin/audit/auditentry/add/").status_code == 403
     assert admin_client.get("/admin/audit/auditentry/?action=roles.change").status_code == 200
+
+
+def test_activating_and_retiring_models_and_editing_thresholds_are_audited():
+    from apps.monitoring import services
+
+    factories.restore_roles()
+    factories.grant_monitoring_roles()
+    exp = factories.experiment()
+    pt = factories.plot_type(exp, "CDC_occupancy")
+    expert = factories.user("expert-a", roles=["Detector expert"])
+    first, second = factories.classifier_model(pt), factories.classifier_model(pt)
+    services.activate(first, expert)
+    services.activate(second, expert)
+    services.set_threshold(second, "Bad", 0.8, expert)
+    services.deactivate(pt, expert)
+    activations = entries(AuditEntry.Action.ACTIVATE_MODEL)
+    assert [(e.object_id, e.details["previous"]) for e in reversed(activations)] == [
+        (str(first.pk), None),
+        (str(second.pk), first.pk),
+    ]
+    (threshold,) = entries(AuditEntry.Action.EDIT_THRESHOLDS)
+    assert threshold.actor == expert and threshold.details["value"] == 0.8
+    (retired,) = entries(AuditEntry.Action.RETIRE_MODEL)
+    assert retired.object_id == str(second.pk)
