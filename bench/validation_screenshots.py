@@ -196,11 +196,13 @@ def main():
             shot("report-online", f"/validation/reports/{ids['online_report']}/")
             shot("explore", f"/validation/explore/?plot_type={ids['fcal']}&colour=label", "canvas#map[data-ready='1']")
             box = page.locator("#map-wrap").bounding_box()
-            page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.3)
+            page.mouse.move(box["x"] + box["width"] * 0.04, box["y"] + box["height"] * 0.45)
             page.mouse.down()
-            page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.65, steps=4)
+            page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.97, steps=4)
             page.mouse.up()
-            page.wait_for_load_state("networkidle")
+            page.wait_for_function(
+                "Array.from(document.querySelectorAll('#sel-thumbs img')).every(i => i.complete && i.naturalWidth > 0)"
+            )
             page.screenshot(path=str(SHOTS / "validation-explore-selection.png"))
             shot(
                 "explore-clusters",

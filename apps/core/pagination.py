@@ -21,13 +21,17 @@ def encode_cursor(values: list) -> str:
     return base64.urlsafe_b64encode(json.dumps(values, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
+def _is_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def decode_cursor(cursor: str, size: int) -> list:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, UnicodeDecodeError):
         raise BadCursor("the cursor is not one this server gave out") from None
-    if not isinstance(values, list) or len(values) != size or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+    if not isinstance(values, list) or len(values) != size or not all(_is_number(v) for v in values):
         raise BadCursor("the cursor does not match this sort order")
     return values
 

@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 MAX_REFERENCE = 200
 MAX_PLOTS = 5000
 WORST_KEPT = 12
+MIN_SIAMESE_ACCURACY = 0.85
 Progress = Callable[[float, str], None]
 
 
@@ -133,12 +134,17 @@ def compare_plot_type(plot_type: PlotType, campaign: Campaign, reference: Campai
             )
         )
         comparable.append((len(entries) - 1, plot))
+    accuracy = (siamese_row.metrics.get("accuracy") or 0.0) if siamese_row else 0.0
+    # A Siamese model that tells held-out pairs apart poorly is shown, but has no say in the verdict.
+    votes = accuracy >= MIN_SIAMESE_ACCURACY
     if siamese_row is not None and comparable:
         siamese_scores = similarity.scores(siamese_row, [p for _, p in comparable], template_plot)
         for (i, _plot), s in zip(comparable, siamese_scores, strict=True):
             entries[i]["siamese"] = round(float(s), 4)
-            second = compare.verdict(float(s), limits["siamese_warn_below"], limits["siamese_fail_below"])
-            entries[i]["verdict"] = compare.worst([entries[i]["verdict"], second])
+            entries[i]["siamese_votes"] = votes
+            if votes:
+                second = compare.verdict(float(s), limits["siamese_warn_below"], limits["siamese_fail_below"])
+                entries[i]["verdict"] = compare.worst([entries[i]["verdict"], second])
 
     ranked = sorted(entries, key=_severity)
     counts = Counter(e["verdict"] for e in entries)
@@ -155,12 +161,16 @@ def compare_plot_type(plot_type: PlotType, campaign: Campaign, reference: Campai
             reason = f"{sum(reasons.values())} of {len(entries)} plots non-comparable ({why})"
     else:
         reason = reasons.most_common(1)[0][0]
+    if siamese_row is not None and not votes:
+        note = f"Siamese not counted: held-out pair accuracy {accuracy:.2f} < {MIN_SIAMESE_ACCURACY}"
+        reason = f"{reason}; {note}" if reason else note
     return {
         **line,
         "verdict": verdict,
         "reason": reason,
         "score": min((e["score"] for e in usable), default=None),
         "siamese_score": min((e["siamese"] for e in usable if e["siamese"] is not None), default=None),
+        "siamese_votes": votes,
         "distances": worst.get("distances", {}),
         "calibration": calibration.as_dict(),
         "counts": dict(counts),
@@ -172,13 +182,14 @@ def compare_plot_type(plot_type: PlotType, campaign: Campaign, reference: Campai
 
 def _severity(entry: dict):
     score = entry.get("score")
-    siamese = entry.get("siamese")
+    siamese = entry.get("siamese") if entry.get("siamese_votes") else None
     lowest = min(v for v in (score, siamese, 1.0) if v is not None)
     return (compare.VERDICT_ORDER[entry["verdict"]], lowest)
 
 
 def _line_key(result: dict):
-    scores = [v for v in (result.get("score"), result.get("siamese_score")) if v is not None]
+    siamese = result.get("siamese_score") if result.get("siamese_votes") else None
+    scores = [v for v in (result.get("score"), siamese) if v is not None]
     return (compare.VERDICT_ORDER[result["verdict"]], min(scores) if scores else 1.0)
 
 

@@ -62,3 +62,31 @@ def test_a_plot_type_needs_two_labeled_classes_before_a_siamese_model_is_trained
     plots = list(pt.plots.order_by("id")[:2])
     scores = similarity.scores(row, plots, plots[0])
     assert scores.shape == (2,) and ((0 <= scores) & (scores <= 1)).all()
+
+
+@pytest.mark.django_db
+def test_the_report_shows_the_siamese_score_and_counts_it_only_when_the_model_is_accurate():
+    from apps.experiments.choices import CampaignKind
+    from apps.validation import reports
+
+    exp = factories.experiment("GlueX")
+    pt = factories.plot_type(exp, synthetic.TOF)
+    reference = factories.campaign(exp, "recon", kind=CampaignKind.OFFLINE, is_reference=True)
+    new = factories.campaign(exp, "pass2")
+    good = LabelClass.objects.get(experiment=exp, name="Good")
+    bad = LabelClass.objects.get(experiment=exp, name="Bad")
+    for run in range(30, 36):
+        factories.label(factories.plot_from_png(pt, synthetic.png(synthetic.TOF, run), camp=reference), good)
+    for run in range(40, 43):
+        factories.label(factories.plot_from_png(pt, synthetic.png(synthetic.TOF, run, "empty"), camp=reference), bad)
+    factories.plot_from_png(pt, synthetic.png(synthetic.TOF, 50), camp=new)
+    row, _ = similarity.train(pt, size=(32, 32), filters=(8, 16), epochs=2, n_pairs=100)
+    row.metrics = {**row.metrics, "accuracy": 0.5}
+    row.save()
+    line = reports.compute(reports.get_or_create_report(new, reference)).results.get()
+    assert line.siamese_score is not None and "Siamese not counted" in line.reason
+    row.metrics = {**row.metrics, "accuracy": 0.99}
+    row.save()
+    line = reports.compute(reports.get_or_create_report(new, reference)).results.get()
+    assert "Siamese not counted" not in line.reason
+    assert line.plots[0]["siamese"] == line.siamese_score
