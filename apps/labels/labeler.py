@@ -13,6 +13,7 @@ from apps.plots.models import Plot, PlotType
 
 PAGE_SIZE = 100
 MODES = ("novel", "editor")
+MAX_IDS = 500
 ORDER = ("-run_number", "-id")
 
 
@@ -23,6 +24,8 @@ class LabelerState:
     run_min: int | None = None
     run_max: int | None = None
     label: str = ""  # editor mode: a class id, "unlabeled", or "" for all
+    # A hand-picked selection (e.g. a box drawn on the explore page's map), at most MAX_IDS plots.
+    ids: list[int] = field(default_factory=list)
     after: str | None = None
     problems: list[str] = field(default_factory=list)
 
@@ -34,6 +37,7 @@ class LabelerState:
             "run_min": self.run_min,
             "run_max": self.run_max,
             "label": self.label or None,
+            "ids": ",".join(map(str, self.ids)) or None,
             **changes,
         }
         for key, value in values.items():
@@ -76,6 +80,13 @@ def read_state(params: QueryDict, experiment) -> LabelerState:
         state.problems.append(f"Class “{label[:20]}” was ignored: choose a class from the list.")
         label = ""
     state.label = label if mode == "editor" else ""
+    raw_ids = [part.strip() for part in params.get("ids", "").split(",") if part.strip()]
+    if any(not part.isdigit() for part in raw_ids):
+        state.problems.append("The plot selection was ignored: ids are whole numbers separated by commas.")
+    else:
+        state.ids = [int(part) for part in raw_ids[:MAX_IDS]]
+        if len(raw_ids) > MAX_IDS:
+            state.problems.append(f"Only the first {MAX_IDS} plots of the selection are shown.")
     state.after = params.get("after") or None
     return state
 
@@ -87,6 +98,8 @@ def plots(state: LabelerState):
         qs = qs.filter(run_number__gte=state.run_min)
     if state.run_max is not None:
         qs = qs.filter(run_number__lte=state.run_max)
+    if state.ids:
+        qs = qs.filter(pk__in=state.ids)
     if state.mode == "novel" or state.label == "unlabeled":
         qs = qs.filter(label_class__isnull=True)
     elif state.label:

@@ -179,3 +179,16 @@ def test_the_labeler_query_count_does_not_grow_with_the_plots(client, scene, lab
     with CaptureQueriesContext(connection) as many:
         get(client, plot_type=scene.cdc.pk)
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_a_selection_of_ids_from_the_explore_map_limits_the_labeler_to_those_plots(client, db):
+    exp = factories.experiment("Selexp")
+    pt = factories.plot_type(exp, "CDC_sel")
+    plots = [factories.plot(pt) for _ in range(5)]
+    chosen = [plots[1].pk, plots[3].pk]
+    response = client.get(f"/labeler/?plot_type={pt.pk}&mode=editor&ids={chosen[0]},{chosen[1]}")
+    assert response.status_code == 200
+    shown = {p.pk for p in response.context["page"].rows}
+    assert shown == set(chosen)
+    bad = client.get(f"/labeler/?plot_type={pt.pk}&mode=editor&ids=1,x")
+    assert bad.status_code == 200 and "selection was ignored" in bad.content.decode()
