@@ -14,6 +14,21 @@ pytestmark = pytest.mark.django_db
 LISTS = r"^/api/v1/(experiments|run-periods|runs|campaigns|plot-types|plot-groups|label-classes|plots|labels|jobs)/$"
 
 
+@pytest.fixture(autouse=True)
+def keep_the_test_connection():
+    """Calling the WSGI app directly fires request_finished, whose close_old_connections would close the
+    test's connection (it is inside the test transaction) — fatal on MariaDB. Django's test client
+    disconnects it the same way."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
 @pytest.fixture
 def some_data(experiment):
     cdc = factories.plot_type(experiment, "CDC_occupancy", detector="CDC")
