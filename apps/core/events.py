@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
@@ -38,17 +40,22 @@ def publish(topic: str, event_type: str, payload: dict) -> None:
     if layer is None:
         return
     message = {"type": "hydra.event", "event": event_type, "payload": payload}
+    send = partial(layer.group_send, group_name(topic), message)
     try:
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
         loop = _server_loop
-        if isinstance(layer, InMemoryChannelLayer) and loop is not None and loop.is_running():
-            try:
-                running = asyncio.get_running_loop()
-            except RuntimeError:
-                running = None
-            if running is not loop:
-                asyncio.run_coroutine_threadsafe(layer.group_send(group_name(topic), message), loop).result(5)
-                return
-        async_to_sync(layer.group_send)(group_name(topic), message)
+        if isinstance(layer, InMemoryChannelLayer) and loop is not None and loop.is_running() and running is not loop:
+            asyncio.run_coroutine_threadsafe(send(), loop).result(5)
+        elif running is not None:
+            # Sync code called from a thread whose event loop is busy: async_to_sync cannot run
+            # here, so the message goes out from a helper thread.
+            with ThreadPoolExecutor(1) as helper:
+                helper.submit(async_to_sync(send)).result(10)
+        else:
+            async_to_sync(send)()
     except Exception:
         log.exception("could not publish %s on %s", event_type, topic)
 
