@@ -135,6 +135,13 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--types", type=int, default=12, help="Plot types when ml.synthetic is missing.")
     parser.add_argument("--keep", action="store_true", help="Keep the temporary directory.")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="ASGI server processes: 1 runs daphne; more run uvicorn --workers N (Django runs sync views one "
+        "at a time per process, so processes are what use more cores).",
+    )
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="hydra-api-bench-"))
@@ -163,9 +170,14 @@ def main() -> None:
         )
 
         port = free_port()
-        daphne = str(Path(sys.executable).parent / "daphne")
+        bin_dir = Path(sys.executable).parent
+        if args.workers > 1:
+            command = [str(bin_dir / "uvicorn"), "--host", "127.0.0.1", "--port", str(port)]
+            command += ["--workers", str(args.workers), "--log-level", "warning", "hydra_portal.asgi:application"]
+        else:
+            command = [str(bin_dir / "daphne"), "-b", "127.0.0.1", "-p", str(port), "hydra_portal.asgi:application"]
         server = subprocess.Popen(
-            [daphne, "-b", "127.0.0.1", "-p", str(port), "hydra_portal.asgi:application"],
+            command,
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,
@@ -188,7 +200,9 @@ def main() -> None:
         assert json.loads(conn.getresponse().read())["results"], "no plots listed"
 
         print(f"idempotent: re-sent {len(sample)} plots, all answered 200")
-        print(f"API upload rate: {len(plots) / seconds:.1f} plots/s ({len(plots)} plots, {args.clients} clients)")
+        server_name = f"uvicorn x{args.workers}" if args.workers > 1 else "daphne"
+        rate = len(plots) / seconds
+        print(f"API upload rate: {rate:.1f} plots/s ({len(plots)} plots, {args.clients} clients, {server_name})")
     finally:
         if server is not None:
             server.terminate()
