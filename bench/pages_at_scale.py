@@ -326,6 +326,14 @@ def main():
             print(f"  {results[-1][0]:<50} {where:<7} {ms:8.1f} ms", flush=True)
             if args.explain:
                 explain(params, extra.get("after"), bool(extra.get("last")))
+    # The API's plot list: the same FilterSet and keyset cursors, JSON out (page size 50).
+    for name, params in cases:
+        cursor, total = middle_cursor(params)
+        for where, extra in (("first", {}), ("middle", {"cursor": cursor})):
+            url = "/api/v1/plots/?" + urlencode({**params, **extra})
+            ms, _ = timed(client, url, args.repeat)
+            results.append((f"API list: {name}", where, total, None, ms))
+            print(f"  {results[-1][0]:<50} {where:<7} {ms:8.1f} ms", flush=True)
     pt = types[7]
     for name, params in (
         ("labeler novel, whole plot type", {"plot_type": pt.pk}),

@@ -66,8 +66,14 @@ class KeysetPagination(BasePagination):
         order = self.get_order(request, view)
         size = self.get_page_size(request)
         cursor, backwards = self.decode(request.query_params.get(self.cursor_query_param), order)
-        self.page = paginate(queryset, order, cursor, size, backwards)
-        return self.page.rows
+        # Keys first, rows second: the page's keys come from the index alone (no joins, which make
+        # MariaDB read and sort every matching row), then the rows and relations are loaded by id.
+        fields = [o.lstrip("-") for o in order]
+        keys = queryset.select_related(None).prefetch_related(None).values(*dict.fromkeys([*fields, "pk"]))
+        self.page = paginate(keys, order, cursor, size, backwards)
+        ids = [row["pk"] for row in self.page.rows]
+        found = queryset.order_by().in_bulk(ids)
+        return [found[pk] for pk in ids if pk in found]
 
     def _link(self, cursor: str | None) -> str | None:
         if cursor is None:
