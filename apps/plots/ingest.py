@@ -300,15 +300,17 @@ class Ingestor:
         """Map each key already filled in the database to (sha256, plot)."""
         if not keys:
             return {}
-        types = dict(
-            PlotType.objects.filter(experiment=self.experiment, name__in={k[0] for k in keys}).values_list("id", "name")
-        )
-        runs = dict(
-            Run.objects.filter(experiment=self.experiment, number__in={k[1] for k in keys}).values_list("id", "number")
-        )
-        campaigns = dict(
-            Campaign.objects.filter(experiment=self.experiment, name__in={k[2] for k in keys}).values_list("id", "name")
-        )
+        # Rows found here are cached, so inserting the new plots needs no second lookup.
+        names, numbers, campaign_names = {k[0] for k in keys}, {k[1] for k in keys}, {k[2] for k in keys}
+        mine = {"experiment": self.experiment}
+        self._remember(self._types, PlotType.objects.filter(**mine), "name", names)
+        self._remember(self._runs, Run.objects.filter(**mine), "number", numbers)
+        self._remember(self._campaigns, Campaign.objects.filter(**mine), "name", campaign_names)
+        for run in self._runs.values():
+            self._runs_by_id[run.pk] = run
+        types = {t.pk: name for name, t in self._types.items() if name in names}
+        runs = {r.pk: number for number, r in self._runs.items() if number in numbers}
+        campaigns = {c.pk: name for name, c in self._campaigns.items() if name in campaign_names}
         if not (types and runs and campaigns):
             return {}
         wanted = set(keys)
@@ -328,6 +330,13 @@ class Ingestor:
         return by_slot
 
     # -- dimension rows, cached per ingest -------------------------------------------------------
+
+    @staticmethod
+    def _remember(cache: dict, qs, field: str, wanted: set) -> None:
+        missing = wanted - cache.keys()
+        if missing:
+            for row in qs.filter(**{f"{field}__in": missing}):
+                cache[getattr(row, field)] = row
 
     def _forget_cached_rows(self) -> None:
         for cache in (self._periods, self._runs, self._runs_by_id, self._campaigns, self._types):
