@@ -364,21 +364,17 @@ class Ingestor:
             original_path=source.name[:500],
         )
 
+    # Rows that exist were cached by _existing_slots: a miss below is a row to create.
+
     def _plot_type(self, name: str) -> PlotType:
         if name not in self._types:
-            found = PlotType.objects.filter(experiment=self.experiment, name=name).first()
-            if found is None:
-                if not self.create:
-                    raise imaging.ImageRejected(f"unknown plot type {name!r} (create it first, or allow creation)")
-                found, _ = PlotType.objects.get_or_create(
-                    experiment=self.experiment,
-                    name=name,
-                    defaults={
-                        "collect_fraction": settings.DEFAULT_COLLECT_FRACTION,
-                        "chunked": False,
-                    },
-                )
-            self._types[name] = found
+            if not self.create:
+                raise imaging.ImageRejected(f"unknown plot type {name!r} (create it first, or allow creation)")
+            self._types[name], _ = PlotType.objects.get_or_create(
+                experiment=self.experiment,
+                name=name,
+                defaults={"collect_fraction": settings.DEFAULT_COLLECT_FRACTION, "chunked": False},
+            )
         return self._types[name]
 
     def _period(self, name: str) -> RunPeriod:
@@ -388,25 +384,18 @@ class Ingestor:
 
     def _run(self, number: int, period: str) -> Run:
         if number not in self._runs:
-            run = Run.objects.filter(experiment=self.experiment, number=number).first()
-            if run is None:
-                if not self.create:
-                    raise imaging.ImageRejected(f"unknown run {number} (create it first, or allow creation)")
-                run, _ = Run.objects.get_or_create(
-                    experiment=self.experiment,
-                    number=number,
-                    defaults={"run_period": self._period(period)},
-                )
+            if not self.create:
+                raise imaging.ImageRejected(f"unknown run {number} (create it first, or allow creation)")
+            run, _ = Run.objects.get_or_create(
+                experiment=self.experiment, number=number, defaults={"run_period": self._period(period)}
+            )
             self._runs[number] = run
             self._runs_by_id[run.pk] = run
         return self._runs[number]
 
     def _campaign(self, name: str) -> Campaign:
         if name not in self._campaigns:
-            found = Campaign.objects.filter(experiment=self.experiment, name=name).first()
-            if found is None:
-                if not self.create:
-                    raise imaging.ImageRejected(f"unknown campaign {name!r} (create it first, or allow creation)")
-                found, _ = Campaign.objects.get_or_create(experiment=self.experiment, name=name)
-            self._campaigns[name] = found
+            if not self.create:
+                raise imaging.ImageRejected(f"unknown campaign {name!r} (create it first, or allow creation)")
+            self._campaigns[name], _ = Campaign.objects.get_or_create(experiment=self.experiment, name=name)
         return self._campaigns[name]
