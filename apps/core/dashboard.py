@@ -12,7 +12,7 @@ from django.utils import timezone
 from apps.experiments.models import Experiment, Run
 from apps.labels.choices import Meaning
 from apps.labels.models import LabelClass
-from apps.plots.models import Plot
+from apps.plots.models import Plot, PlotType
 
 UNLABELED_COLOUR = "#d9dee5"
 
@@ -27,7 +27,7 @@ class ExperimentSummary:
     by_class: list[tuple[str, int, str]] = field(default_factory=list)
     hourly: list[int] = field(default_factory=lambda: [0] * 24)
     bad_runs: int = 0
-    # Filled in by the ML issue (models and verdicts); until then there are none.
+    # Distinct active models over the experiment's plot types, and plots with a verdict.
     active_models: int = 0
     classified: int = 0
 
@@ -95,6 +95,23 @@ def summaries(experiments: list[Experiment], now: datetime | None = None) -> lis
         rows[cls.experiment_id].by_class.append((cls.name, n, cls.colour))
     for row in rows.values():
         row.by_class.append(("Unlabeled", max(row.total - row.labeled, 0), UNLABELED_COLOUR))
+    # Models and verdicts, through the plot type's reverse relations (no import of the monitoring app).
+    experiment_of_type = dict(PlotType.objects.filter(experiment_id__in=ids).values_list("id", "experiment_id"))
+    models: dict[int, set[int]] = {}
+    for type_id, model_id in PlotType.objects.filter(pk__in=experiment_of_type, active_model__isnull=False).values_list(
+        "id", "active_model__model_id"
+    ):
+        models.setdefault(experiment_of_type[type_id], set()).add(model_id)
+    for exp_id, found in models.items():
+        rows[exp_id].active_models = len(found)
+    # Classified plots per plot type off the (plot type, verdict class, ...) index.
+    for type_id, n in (
+        Plot.objects.filter(plot_type_id__in=list(experiment_of_type), verdict_class__isnull=False)
+        .values_list("plot_type_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        rows[experiment_of_type[type_id]].classified += n
     bad_ids = [c.pk for c in classes if c.meaning == Meaning.BAD]
     if bad_ids:
         # (class, run number) pairs come off the (label_class, run_number, id) index alone; a class

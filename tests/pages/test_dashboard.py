@@ -33,9 +33,20 @@ def test_runs_with_a_bad_plot_are_counted_once_each(client, scene):
     assert row.bad_runs == 2
 
 
-def test_models_and_classified_figures_are_zero_until_the_ml_service_exists(client, scene):
+def test_models_and_classified_figures_count_active_models_and_plots_with_a_verdict(client, scene):
+    from apps.monitoring.models import ActiveModel
+
     row = client.get(reverse("home")).context["rows"][0]
     assert row.active_models == 0 and row.classified == 0
+    plots = list(Plot.objects.filter(experiment=scene.exp).select_related("plot_type").order_by("pk"))
+    first_type = plots[0].plot_type
+    model = factories.classifier_model(first_type)
+    ActiveModel.objects.create(plot_type=first_type, model=model)
+    for plot in plots[:3]:
+        factories.classification(plot, model, "Bad", 0.9, True)
+    row = client.get(reverse("home")).context["rows"][0]
+    assert row.active_models == 1
+    assert row.classified == 3
 
 
 def test_the_cadence_counts_the_plots_of_each_hour_of_the_last_day(scene):
