@@ -22,3 +22,16 @@ def require_program(path: str, install_hint: str) -> str:
     if strict():
         pytest.fail(message)
     pytest.skip(message)
+
+
+def require_module(name: str, install_hint: str):
+    """Import an optional package, or skip (fail in CI) with the command that installs it."""
+    import importlib
+
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        message = f"the Python package {name} is not installed ({install_hint})"
+        if strict():
+            pytest.fail(message)
+        pytest.skip(message, allow_module_level=True)

@@ -14,7 +14,10 @@ from django.urls import reverse
 from apps.accounts.ldap import connect_signals
 from hydra_portal.ldap_config import ldap_settings
 from tests import factories
-from tests.services import require_program
+from tests.services import require_module, require_program
+
+# The optional `ldap` extra; a developer without it sees these tests skipped, CI fails instead.
+require_module("django_auth_ldap", "pip install -e '.[ldap]'")
 
 HERE = Path(__file__).resolve().parent.parent / "ldap"
 ROOT_DN, ROOT_PW = "cn=admin,dc=hydra,dc=test", "admin-secret"
