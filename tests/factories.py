@@ -71,30 +71,8 @@ def plot(
     **kw,
 ) -> Plot:
     """A plot with a real image and thumbnail written under the media root."""
-    from django.conf import settings
-
-    exp = ptype.experiment
-    run_obj = run_obj or run(exp)
-    camp = camp or campaign(exp)
     data = png_bytes(40, 30, seed if seed is not None else next(_seq))
-    limits = imaging.Limits(max_bytes=10**7, max_pixels=10**8, thumbnail_width=32)
-    stored = imaging.store(data, limits, str(media_root or settings.MEDIA_ROOT))
-    return Plot.objects.create(
-        plot_type=ptype,
-        run=run_obj,
-        campaign=camp,
-        chunk=chunk,
-        experiment=exp,
-        run_period_id=run_obj.run_period_id,
-        run_number=run_obj.number,
-        image=stored.image,
-        thumbnail=stored.thumbnail,
-        sha256=stored.sha256,
-        size_bytes=stored.size_bytes,
-        width=stored.width,
-        height=stored.height,
-        **kw,
-    )
+    return plot_from_png(ptype, data, run_obj, camp, chunk, thumbnail_width=32, media_root=media_root, **kw)
 
 
 def user(username: str | None = None, password: str = "pw-for-tests-1", roles=(), **kw):
@@ -143,7 +121,14 @@ def labeling_grant(who, plot_type: PlotType | None = None, plot_group: PlotGroup
 
 
 def plot_from_png(
-    ptype: PlotType, data: bytes, run_obj: Run | None = None, camp: Campaign | None = None, chunk: int = 0, **kw
+    ptype: PlotType,
+    data: bytes,
+    run_obj: Run | None = None,
+    camp: Campaign | None = None,
+    chunk: int = 0,
+    thumbnail_width: int = 64,
+    media_root=None,
+    **kw,
 ) -> Plot:
     """A plot whose image is ``data`` (PNG bytes), stored under the media root like an ingested one."""
     from django.conf import settings
@@ -151,8 +136,8 @@ def plot_from_png(
     exp = ptype.experiment
     run_obj = run_obj or run(exp)
     camp = camp or campaign(exp)
-    limits = imaging.Limits(max_bytes=10**7, max_pixels=10**8, thumbnail_width=64)
-    stored = imaging.store(data, limits, str(settings.MEDIA_ROOT))
+    limits = imaging.Limits(max_bytes=10**8, max_pixels=10**8, thumbnail_width=thumbnail_width)
+    stored = imaging.store(data, limits, str(media_root or settings.MEDIA_ROOT))
     return Plot.objects.create(
         plot_type=ptype,
         run=run_obj,

@@ -37,26 +37,12 @@ def image(type_index: int, run: int, seed: int = 7) -> tuple[bytes, str]:
 
 
 def store_plot(ptype, run_obj, camp, data: bytes, **kw):
-    from django.conf import settings
-
-    from apps.plots import imaging
-    from apps.plots.models import Plot
-
-    limits = imaging.Limits(max_bytes=10**8, max_pixels=10**8, thumbnail_width=320)
-    stored = imaging.store(data, limits, str(settings.MEDIA_ROOT))
-    return Plot.objects.create(
-        plot_type=ptype,
-        run=run_obj,
-        campaign=camp,
-        experiment=ptype.experiment,
-        run_period_id=run_obj.run_period_id,
-        run_number=run_obj.number,
-        image=stored.image,
-        thumbnail=stored.thumbnail,
-        sha256=stored.sha256,
-        size_bytes=stored.size_bytes,
-        width=stored.width,
-        height=stored.height,
+    return factories.plot_from_png(
+        ptype,
+        data,
+        run_obj,
+        camp,
+        thumbnail_width=320,
         original_path=f"{run_obj.run_period.name}/Run{run_obj.number:06d}/{ptype.name}.png",
         **kw,
     )
