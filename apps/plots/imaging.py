@@ -119,8 +119,12 @@ def write_atomic(root: str, relpath: str, data: bytes) -> bool:
     if os.path.exists(target):
         return False
     folder = os.path.dirname(target)
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
+    except FileNotFoundError:
+        # First file under this hash prefix. Trying first saves a mkdir for the common case.
+        os.makedirs(folder, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)

@@ -304,7 +304,7 @@ class Ingestor:
         names, numbers, campaign_names = {k[0] for k in keys}, {k[1] for k in keys}, {k[2] for k in keys}
         mine = {"experiment": self.experiment}
         self._remember(self._types, PlotType.objects.filter(**mine), "name", names)
-        self._remember(self._runs, Run.objects.filter(**mine), "number", numbers)
+        self._remember(self._runs, Run.objects.filter(**mine).select_related("run_period"), "number", numbers)
         self._remember(self._campaigns, Campaign.objects.filter(**mine), "name", campaign_names)
         for run in self._runs.values():
             self._runs_by_id[run.pk] = run

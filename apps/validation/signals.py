@@ -17,10 +17,10 @@ def validate_new_plots(sender, plots, experiment, **kwargs):
     ):
         tasks.start_report(report)
     types = {p.plot_type_id for p in plots}
-    modelled = set(EmbeddingSpace.objects.filter(plot_type_id__in=types).values_list("plot_type_id", flat=True))
-    modelled |= set(
-        AutoencoderModel.objects.filter(plot_type_id__in=types, is_active=True).values_list("plot_type_id", flat=True)
-    )
+    # One round trip for both kinds of model: this runs on every upload.
+    spaces = EmbeddingSpace.objects.filter(plot_type_id__in=types).order_by().values_list("plot_type_id", flat=True)
+    autoencoders = AutoencoderModel.objects.filter(plot_type_id__in=types, is_active=True).order_by()
+    modelled = set(spaces.union(autoencoders.values_list("plot_type_id", flat=True)))
     if modelled:
         # The job looks up what is missing when it runs, so one waiting job serves every batch.
         waiting = tasks.queued(tasks.KINDS[tasks.process_new_plots])

@@ -58,6 +58,18 @@ def test_a_new_image_answers_201_with_its_id_and_urls(uploader, experiment, make
     assert uploader.get(body["thumbnail_url"]).status_code == 200
 
 
+@pytest.mark.parametrize("existing_run", [False, True])
+def test_the_201_body_is_the_plot_as_read_back(uploader, experiment, make_png, existing_run):
+    """The answer to an upload is built without reading the plot back; it must say what a GET says."""
+    if existing_run:
+        factories.run(experiment, 80464, period="RunPeriod-2021-08")
+    response = uploader.post(URL, form(experiment, make_png(seed=11), chunk=3), format="multipart")
+    assert response.status_code == 201, response.content
+    read_back = uploader.get(f"{URL}{response.json()['id']}/")
+    assert response.json() == read_back.json()
+    assert response.json()["run_period_name"] == "RunPeriod-2021-08"
+
+
 def test_uploading_the_same_bytes_again_answers_200_with_the_same_plot(uploader, experiment, make_png):
     data = make_png(seed=2)
     first = uploader.post(URL, form(experiment, data), format="multipart")

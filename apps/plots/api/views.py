@@ -233,12 +233,16 @@ class PlotViewSet(viewsets.GenericViewSet):
         if outcome.status == "rejected":
             code_status, code = status_for(outcome.reason)
             raise ApiError(code_status, code, outcome.reason, {"name": outcome.name})
-        plot = self._fetch(outcome.plot, data["experiment"], ref)
-        body = self.get_serializer(plot).data
         if outcome.status == "new":
+            # The ingestor's plot already carries its plot type, run, period and campaign: no second read.
+            plot = outcome.plot
+            plot.experiment = data["experiment"]
+            plot.run_period = plot.run.run_period
+            body = self.get_serializer(plot).data
             location = request.build_absolute_uri(f"{request.path.rstrip('/')}/{plot.pk}/")
             return Response(body, status=status.HTTP_201_CREATED, headers={"Location": location})
-        return Response(body, status=status.HTTP_200_OK)
+        plot = self._fetch(outcome.plot, data["experiment"], ref)
+        return Response(self.get_serializer(plot).data, status=status.HTTP_200_OK)
 
     def _fetch(self, plot, experiment, ref: PlotRef) -> Plot:
         queryset = self.get_queryset()
