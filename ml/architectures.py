@@ -24,6 +24,8 @@ class Architecture:
 
 
 ARCHITECTURES: dict[str, Architecture] = {}
+# The layer holding reference images, in architectures that compare with references.
+REFERENCE_LAYER = "reference_difference"
 
 
 def architecture(name: str, *, input_shape: tuple[int, int, int], description: str, gradcam_layer: str | None = None):
@@ -70,22 +72,38 @@ def _head(x, n_classes: int, dropout: float):
     gradcam_layer="block4_conv",
 )
 def compact(
-    input_shape, n_classes, weights=None, *, filters=(16, 32, 48, 64), stem_stride: int = 1, dropout: float = 0.3
+    input_shape,
+    n_classes,
+    weights=None,
+    *,
+    filters=(16, 32, 48, 64),
+    stem_stride: int = 1,
+    dropout: float = 0.3,
+    coordinates: tuple[int, ...] = (),
+    references: int = 0,
 ):
     """Conv-BN-ReLU blocks with max pooling; the head sees both average and max pooled features.
 
     Max pooling keeps a single dead or hot cell visible to the head, which average pooling over
     a whole detector map would wash out. ``stem_stride`` 2 lets the first (5x5) convolution read
-    a twice larger image for the cost of the smaller one.
+    a twice larger image for the cost of the smaller one. ``references`` > 0 compares each image
+    with the nearest of that many reference images (see ``ml.layers.ReferenceDifference``);
+    training fills them in.
     """
     import keras
     from keras import layers
 
+    from ml.layers import CoordinateChannels, ReferenceDifference
+
     inputs = keras.Input(shape=input_shape, name="image")
     x = inputs
+    if references:
+        x = ReferenceDifference(references, name=REFERENCE_LAYER)(x)
     for i, n in enumerate(filters, start=1):
         last = i == len(filters)
         stem = i == 1 and stem_stride > 1
+        if i in coordinates:
+            x = CoordinateChannels(name=f"block{i}_coordinates")(x)
         x = layers.Conv2D(
             n,
             5 if stem else 3,

@@ -23,7 +23,9 @@ class Example:
     """One labeled image: where it is, its class name, its run and its training weight.
 
     ``weight`` 0 keeps the image for testing only; n > 0 repeats it n times in training.
-    ``key`` identifies the image for fingerprints (a plot id, or a content hash).
+    ``key`` identifies the image for fingerprints (a plot id, or a content hash). ``group``
+    names images drawn alike (a plot type); models that compare with references keep one
+    reference per group.
     """
 
     path: str
@@ -31,6 +33,7 @@ class Example:
     run: int
     weight: int = 1
     key: str | int = ""
+    group: str = ""
 
 
 @dataclass
@@ -206,3 +209,27 @@ def load_images(paths: Sequence[str], input_shape, batch_size: int = 64):
         height, width, channels = input_shape
         return np.zeros((0, height, width, channels), dtype="float32")
     return np.concatenate([b.numpy() for b in image_dataset(paths, input_shape, batch_size=batch_size)])
+
+
+def reference_images(examples: Sequence[Example], input_shape, per_group: int = 200, seed: int = 0):
+    """One reference image per group: the mean of its most common class, decoded as for training.
+
+    Returns ``(groups, images)`` with images shaped (groups, H, W, C). In monitoring the most
+    common class is the usual, good plot. At most ``per_group`` images of a group are read.
+    """
+    import numpy as np
+
+    by_group: dict[str, list[Example]] = {}
+    for e in examples:
+        by_group.setdefault(e.group, []).append(e)
+    groups = sorted(by_group)
+    rng = random.Random(seed)
+    images = []
+    for group in groups:
+        items = by_group[group]
+        usual = Counter(e.label for e in items).most_common(1)[0][0]
+        paths = sorted({e.path for e in items if e.label == usual})
+        if len(paths) > per_group:
+            paths = rng.sample(paths, per_group)
+        images.append(load_images(paths, input_shape).mean(axis=0))
+    return groups, np.stack(images).astype("float32")

@@ -22,3 +22,69 @@ class PositionEmbedding(keras.layers.Layer):
 
     def call(self, inputs):
         return inputs + self.positions
+
+
+@keras.saving.register_keras_serializable(package="hydra")
+class CoordinateChannels(keras.layers.Layer):
+    """Append two channels holding each pixel's row and column, scaled to [-1, 1].
+
+    Convolutions are blind to where they look. Monitoring plots have fixed axes, so *where*
+    something is carries meaning: a white ring at the beam hole's radius is normal, one radius
+    further out it is a missing ring. With its position as input a filter can learn that.
+    """
+
+    def call(self, inputs):
+        shape = keras.ops.shape(inputs)
+        batch, height, width = shape[0], shape[1], shape[2]
+        rows = keras.ops.linspace(-1.0, 1.0, height)
+        cols = keras.ops.linspace(-1.0, 1.0, width)
+        grid_rows = keras.ops.broadcast_to(keras.ops.reshape(rows, (1, -1, 1, 1)), (batch, height, width, 1))
+        grid_cols = keras.ops.broadcast_to(keras.ops.reshape(cols, (1, 1, -1, 1)), (batch, height, width, 1))
+        grid = keras.ops.cast(keras.ops.concatenate([grid_rows, grid_cols], axis=-1), inputs.dtype)
+        return keras.ops.concatenate([inputs, grid], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        channels = None if input_shape[-1] is None else input_shape[-1] + 2
+        return (*input_shape[:-1], channels)
+
+
+@keras.saving.register_keras_serializable(package="hydra")
+class ReferenceDifference(keras.layers.Layer):
+    """Append the difference between an image and the nearest of a bank of reference images.
+
+    The bank holds, per plot type, the mean image of its usual (Good) plots, set once from the
+    training data and saved with the model. Each input picks the reference closest to it (a
+    plot of one type sits far from every other type's mean), so inference needs nothing but
+    the image. A detector expert reads a plot against the reference in the same way. A ring
+    missing at the edge of the beam hole only widens the hole, and is easy to miss alone. The
+    difference shows it as a bright ring, whatever was seen in training.
+    """
+
+    def __init__(self, count: int = 1, **kwargs):
+        super().__init__(**kwargs)
+        self.count = int(count)
+
+    def build(self, input_shape):
+        self.references = self.add_weight(
+            name="references",
+            shape=(self.count, *(int(v) for v in input_shape[1:])),
+            initializer="zeros",
+            trainable=False,
+        )
+
+    def call(self, inputs):
+        refs = keras.ops.cast(self.references, inputs.dtype)
+        # Squared distance to every reference: |x|^2 - 2 x.r + |r|^2, without (batch, K, H, W, C) in memory.
+        flat = keras.ops.reshape(inputs, (keras.ops.shape(inputs)[0], -1))
+        flat_refs = keras.ops.reshape(refs, (self.count, -1))
+        distance = -2.0 * keras.ops.matmul(flat, keras.ops.transpose(flat_refs))
+        distance = distance + keras.ops.sum(flat_refs * flat_refs, axis=1)[None, :]
+        nearest = keras.ops.take(refs, keras.ops.argmin(distance, axis=1), axis=0)
+        return keras.ops.concatenate([inputs, inputs - nearest], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        channels = None if input_shape[-1] is None else 2 * input_shape[-1]
+        return (*input_shape[:-1], channels)
+
+    def get_config(self):
+        return {**super().get_config(), "count": self.count}

@@ -16,6 +16,20 @@ class TrainForm(forms.Form):
     learning_rate = forms.FloatField(min_value=1e-6, max_value=1.0, required=False)
     balance = forms.ChoiceField(choices=[(b, b.replace("_", " ")) for b in BALANCING], initial="class_weights")
     patience = forms.IntegerField(min_value=1, max_value=100, required=False, initial=8)
+    lr_schedule = forms.ChoiceField(
+        choices=[("constant", "constant"), ("plateau", "halve on a plateau"), ("cosine", "cosine decay")],
+        initial="constant",
+        required=False,
+        label="Learning-rate schedule",
+    )
+    references = forms.TypedChoiceField(
+        choices=[("", "where the architecture can"), ("yes", "yes"), ("no", "no")],
+        coerce=lambda v: {"yes": True, "no": False}.get(v),
+        empty_value=None,
+        required=False,
+        label="Compare with reference plots",
+        help_text="Show the network each plot next to the mean good plot of its type.",
+    )
     shared_with = forms.ModelMultipleChoiceField(
         queryset=PlotType.objects.none(),
         required=False,
@@ -39,12 +53,22 @@ class TrainForm(forms.Form):
 
     def request_kwargs(self) -> dict:
         data = self.cleaned_data
-        hp = {k: data[k] for k in ("epochs", "batch_size", "optimizer", "learning_rate", "balance", "patience")}
+        keys = (
+            "epochs",
+            "batch_size",
+            "optimizer",
+            "learning_rate",
+            "balance",
+            "patience",
+            "lr_schedule",
+            "references",
+        )
+        hp = {k: data[k] for k in keys}
         if hp["learning_rate"] is None:
             hp["learning_rate"] = 0.01 if data["optimizer"] == "sgd" else 0.001
         return {
             "architecture": data["architecture"],
-            "hyper_parameters": {k: v for k, v in hp.items() if v is not None},
+            "hyper_parameters": {k: v for k, v in hp.items() if v not in (None, "")},
             "parent": data["parent"],
             "shared_with": list(data["shared_with"]),
             "force": data["force"],

@@ -48,11 +48,11 @@ def training_examples(plot_types) -> list[Example]:
     rows = (
         Plot.objects.filter(plot_type__in=list(plot_types), label_class__isnull=False)
         .order_by("id")
-        .values_list("id", "image", "sha256", "label_class__name", "run_number", "training_weight")
+        .values_list("id", "image", "sha256", "label_class__name", "run_number", "training_weight", "plot_type__name")
     )
     return [
-        Example(path=str(root / image), label=label, run=run, weight=weight, key=f"{pk}:{sha}")
-        for pk, image, sha, label, run, weight in rows
+        Example(path=str(root / image), label=label, run=run, weight=weight, key=f"{pk}:{sha}", group=plot_type)
+        for pk, image, sha, label, run, weight, plot_type in rows
     ]
 
 

@@ -98,3 +98,14 @@ def test_unknown_hyper_parameters_are_an_error():
         HyperParameters.from_dict({"epoch": 3})
     with pytest.raises(ValueError, match="unknown architecture"):
         HyperParameters.from_dict({"architecture": "resnet9000"})
+
+
+def test_a_cosine_schedule_lowers_the_learning_rate_as_training_goes(tiny_examples):
+    import keras
+
+    from ml.training import HyperParameters, train
+
+    result = train(tiny_examples, tiny.hyper_parameters(epochs=2, lr_schedule="cosine", references=False))
+    assert float(keras.ops.convert_to_numpy(result.model.optimizer.learning_rate)) < 0.01 * 0.9
+    with pytest.raises(ValueError, match="lr_schedule must be one of"):
+        HyperParameters.from_dict({"lr_schedule": "sawtooth"})

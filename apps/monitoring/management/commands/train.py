@@ -1,5 +1,7 @@
 """manage.py train --plot-type NAME [--arch compact] [--epochs N] [--wait]: train a model from the shell."""
 
+import argparse
+
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
@@ -26,6 +28,12 @@ class Command(BaseCommand):
             "--shared", action="store_true", help="One model for all the plot types named (instead of one each)."
         )
         parser.add_argument("--patience", type=int)
+        parser.add_argument("--lr-schedule", choices=["constant", "plateau", "cosine"])
+        parser.add_argument(
+            "--references",
+            action=argparse.BooleanOptionalAction,
+            help="Compare each plot with the mean good plot of its type (default: where the architecture can).",
+        )
         parser.add_argument("--force", action="store_true", help="Train even when the data is unchanged.")
         parser.add_argument("--activate", action="store_true", help="Make the new model active when ready.")
         parser.add_argument("--wait", action="store_true", help="Wait for training to end.")
@@ -33,9 +41,11 @@ class Command(BaseCommand):
     def handle(self, *args, plot_type, experiment, arch, shared, force, activate, wait, **options):
         hp = {
             key: options[key]
-            for key in ("epochs", "batch_size", "optimizer", "learning_rate", "balance", "patience")
+            for key in ("epochs", "batch_size", "optimizer", "learning_rate", "balance", "patience", "lr_schedule")
             if options.get(key) is not None
         }
+        if options.get("references") is not None:
+            hp["references"] = options["references"]
         found = [self._plot_type(name, experiment) for name in plot_type]
         groups = [found] if shared else [[t] for t in found]
         jobs = []
