@@ -39,9 +39,13 @@ def render(folder: Path, count: int) -> list[str]:
 def bench(name: str, paths: list[str], folder: Path, batch: int) -> None:
     from ml import architectures, model_files
     from ml.inference import Classifier
+    from ml.synthetic import DEMO_PLOT_TYPES
+    from ml.training import HyperParameters
 
     shape = architectures.get(name).input_shape
-    network = architectures.build_model(name, shape, 3)
+    # As trained by default: the compact CNN compares with one reference per demo plot type.
+    options = {"references": len(DEMO_PLOT_TYPES)} if HyperParameters(architecture=name).uses_references() else {}
+    network = architectures.build_model(name, shape, 3, **options)
     path = folder / f"{name}.keras"
     model_files.save(network, path, model_files.ModelInfo(["Bad", "Good", "NoData"], list(shape), name))
     started = time.perf_counter()

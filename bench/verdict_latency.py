@@ -81,7 +81,7 @@ def run(count: int) -> None:
         thresholds={n: {"value": 0.5, "set_by": "initial"} for n in names},
         file="models/bench.keras",
     )
-    network = architectures.build_model("compact", shape, 3)
+    network = architectures.build_model("compact", shape, 3, references=len(DEMO_PLOT_TYPES))  # as trained by default
     model_files.save(
         network, Path(settings.MEDIA_ROOT) / model.file, model_files.ModelInfo(names, list(shape), "compact")
     )

@@ -17,8 +17,8 @@ class TrainForm(forms.Form):
     balance = forms.ChoiceField(choices=[(b, b.replace("_", " ")) for b in BALANCING], initial="class_weights")
     patience = forms.IntegerField(min_value=1, max_value=100, required=False, initial=8)
     lr_schedule = forms.ChoiceField(
-        choices=[("constant", "constant"), ("plateau", "halve on a plateau"), ("cosine", "cosine decay")],
-        initial="constant",
+        choices=[("plateau", "halve on a plateau"), ("constant", "constant"), ("cosine", "cosine decay")],
+        initial="plateau",
         required=False,
         label="Learning-rate schedule",
     )

@@ -161,7 +161,7 @@ def test_the_train_form_queues_a_job_for_experts_only(client, wall, people, djan
     new = cdc.classifier_models.order_by("-version").first()
     assert new.status == "queued" and new.hyper_parameters["optimizer"] == "sgd"
     assert new.hyper_parameters["learning_rate"] == 0.01 and new.job.kind == "train"
-    assert new.hyper_parameters["references"] is True and new.hyper_parameters["lr_schedule"] == "constant"
+    assert new.hyper_parameters["references"] is True and new.hyper_parameters["lr_schedule"] == "plateau"
     assert response["Location"] == f"/models/{new.pk}/"
     response = client.post(
         f"/models/type/{cdc.pk}/train",
