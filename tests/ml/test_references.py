@@ -50,7 +50,6 @@ def test_references_are_the_mean_of_each_groups_usual_class(tmp_path):
 
 def test_training_fills_the_references_and_they_survive_saving(tiny_trained, tiny_examples, tmp_path):
     from ml import architectures, model_files
-    from ml.model_files import ModelInfo
 
     result, _ = tiny_trained
     assert result.hyper_parameters.uses_references() and result.hyper_parameters.as_dict()["references"] is True
@@ -61,14 +60,7 @@ def test_training_fills_the_references_and_they_survive_saving(tiny_trained, tin
     assert stored.std() > 0  # a real image, not the zeros the layer starts from
 
     path = tmp_path / "m.keras"
-    info = ModelInfo(
-        label_map=result.classes,
-        input_shape=list(tiny.SHAPE),
-        architecture="compact",
-        hyper_parameters=result.hyper_parameters.as_dict(),
-        fingerprint=result.fingerprint,
-    )
-    model_files.save(result.model, path, info)
+    tiny.save(result, path)
     loaded, _ = model_files.load(path)
     np.testing.assert_allclose(loaded.get_layer(architectures.REFERENCE_LAYER).get_weights()[0], stored)
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from ml import data, model_files
-from ml.model_files import ModelFileError, ModelInfo
+from ml.model_files import ModelFileError
 from tests.ml import tiny
 
 
@@ -31,15 +31,7 @@ def test_weight_zero_runs_are_kept_for_testing(tiny_trained, tiny_examples):
     assert not result.split.runs("validation") & result.split.runs("train")
 
 
-def save(result, path):
-    info = ModelInfo(
-        label_map=result.classes,
-        input_shape=list(tiny.SHAPE),
-        architecture="compact",
-        hyper_parameters=result.hyper_parameters.as_dict(),
-        fingerprint=result.fingerprint,
-    )
-    return model_files.save(result.model, path, info)
+save = tiny.save
 
 
 def test_a_saved_model_loads_back_with_identical_predictions(tiny_trained, tiny_examples, tmp_path):

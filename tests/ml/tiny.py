@@ -53,3 +53,17 @@ def hyper_parameters(**kw) -> HyperParameters:
     )
     values.update(kw)
     return HyperParameters(**values)
+
+
+def save(result, path):
+    """Save a tiny TrainingResult with its sidecar; return the ModelInfo written."""
+    from ml import model_files
+
+    info = model_files.ModelInfo(
+        label_map=result.classes,
+        input_shape=list(SHAPE),
+        architecture="compact",
+        hyper_parameters=result.hyper_parameters.as_dict(),
+        fingerprint=result.fingerprint,
+    )
+    return model_files.save(result.model, path, info)
