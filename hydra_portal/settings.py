@@ -174,6 +174,8 @@ else:
 MAX_UPLOAD_BYTES = env_int("HYDRA_MAX_UPLOAD_BYTES", 512 * 1024 * 1024, minimum=1)
 MAX_ARCHIVE_BYTES = env_int("HYDRA_MAX_ARCHIVE_BYTES", 2 * 1024 * 1024 * 1024, minimum=1)
 MAX_ARCHIVE_MEMBERS = env_int("HYDRA_MAX_ARCHIVE_MEMBERS", 10_000, minimum=1)
+# Files in one multipart request (Django's own default is 100); the byte limit above still holds.
+DATA_UPLOAD_MAX_NUMBER_FILES = env_int("HYDRA_MAX_UPLOAD_FILES", 1000, minimum=1)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

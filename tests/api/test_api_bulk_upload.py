@@ -189,3 +189,12 @@ def test_more_files_than_django_accepts_in_one_request_is_a_400(uploader, experi
     assert response.status_code == 400
     assert error_of(response)["code"] == "too_many_parts"
     assert stored_files(media_root) == []
+
+
+def test_one_request_may_carry_more_files_than_djangos_default_of_100(uploader, experiment, make_png, settings):
+    assert settings.DATA_UPLOAD_MAX_NUMBER_FILES == 1000
+    images = [png(f"CDC_occupancy_{i:04d}.png", make_png(seed=1000 + i)) for i in range(150)]
+    response = uploader.post(URL, {"experiment": experiment.slug, "images": images, "run": 7}, format="multipart")
+    assert response.status_code == 200, response.content
+    assert response.json()["counts"] == {"new": 150, "duplicate": 0, "rejected": 0}
+    assert Plot.objects.filter(run_number=7).count() == 150
