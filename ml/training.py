@@ -243,7 +243,8 @@ def train(
         model = architectures.build_model(hp.architecture, shape, len(classes), weights=hp.weights, **options)
         if hp.uses_references():
             model.get_layer(architectures.REFERENCE_LAYER).set_weights([references])
-            notes.append(f"compares each plot with {len(groups)} reference image(s): {', '.join(groups) or 'one'}")
+            named = ", ".join(groups[:5]) + (f" and {len(groups) - 5} more" if len(groups) > 5 else "")
+            notes.append(f"compares each plot with the nearest of {len(groups)} reference image(s): {named or 'one'}")
     steps_per_epoch = max(1, math.ceil(len(balanced) / hp.batch_size))
     model.compile(optimizer=_optimizer(hp, steps_per_epoch), loss="categorical_crossentropy", metrics=["accuracy"])
 
