@@ -210,6 +210,47 @@ def cmd_plots(client: Client, args) -> int:
     return 0
 
 
+def cmd_verdicts(client: Client, args) -> int:
+    """The models' verdicts on plots: id, run, type, verdict, confidence, confirmed or second opinion, label."""
+    params = {
+        "experiment": args.experiment,
+        "run": args.run,
+        "run_min": args.run_min,
+        "run_max": args.run_max,
+        "confirmed": {"yes": "true", "no": "false"}.get(args.confirmed),
+        "page_size": 500,
+    }
+    if args.plot_type:
+        params["plot_type"] = client.plot_type_ids(args.plot_type, args.experiment)
+    if args.verdict:
+        # One class of that name: filter on the server; several (no experiment given): filter here.
+        found = client.get("api/v1/label-classes/", {"name": args.verdict, "experiment": args.experiment})["results"]
+        if len(found) == 1:
+            params["verdict"] = found[0]["id"]
+    shown = 0
+    for row in client.iter_pages("api/v1/plots/", params):
+        if row["verdict"] is None or (args.verdict and row["verdict"].lower() != args.verdict.lower()):
+            continue
+        if args.json:
+            print(json.dumps(row))
+        else:
+            confidence = row["verdict_confidence"]
+            fields = (
+                row["id"],
+                row["run"],
+                row["plot_type_name"],
+                row["verdict"],
+                "-" if confidence is None else f"{confidence:.3f}",
+                "confirmed" if row["verdict_confirmed"] else "second opinion",
+                row["label"] or "-",
+            )
+            print("\t".join(str(v) for v in fields))
+        shown += 1
+        if args.limit and shown >= args.limit:
+            break
+    return 0
+
+
 def cmd_label(client: Client, args) -> int:
     label_class: str | int = int(args.label_class) if args.label_class.isdigit() else args.label_class
     label = client.label(args.plot, label_class, args.comment)
@@ -241,6 +282,23 @@ def parser() -> argparse.ArgumentParser:
     plots.add_argument("--limit", type=int, help="Stop after this many plots.")
     plots.add_argument("--json", action="store_true", help="One JSON object per line.")
     plots.set_defaults(func=cmd_plots)
+
+    verdicts = commands.add_parser(
+        "verdicts",
+        help="Plots with a model verdict (tab-separated: id, run, type, verdict, confidence, confirmed, label).",
+    )
+    verdicts.add_argument("--experiment", help="Experiment slug.")
+    verdicts.add_argument("--run", type=int)
+    verdicts.add_argument("--run-min", dest="run_min", type=int)
+    verdicts.add_argument("--run-max", dest="run_max", type=int)
+    verdicts.add_argument("--plot-type", dest="plot_type", help="Plot type id or name.")
+    verdicts.add_argument("--verdict", help="Only this verdict class name (Bad, Good...).")
+    verdicts.add_argument(
+        "--confirmed", choices=["yes", "no"], help="Only confirmed verdicts, or only second opinions."
+    )
+    verdicts.add_argument("--limit", type=int, help="Stop after this many plots.")
+    verdicts.add_argument("--json", action="store_true", help="One JSON object per line.")
+    verdicts.set_defaults(func=cmd_verdicts)
 
     label = commands.add_parser("label", help="Label one plot.")
     label.add_argument("plot", type=int, help="Plot id.")

@@ -66,6 +66,30 @@ def test_plots_lists_a_run_and_label_labels_a_plot(live_server, key, experiment_
     assert Plot.objects.get(pk=plot_id).label_class.name == "Bad"
 
 
+def test_verdicts_lists_the_models_verdicts_of_a_run(live_server, key, experiment_slug, make_png, tmp_path, capsys):
+    folder = tmp_path / "RunPeriod-2021-08" / "Run001234"
+    folder.mkdir(parents=True)
+    for name in ("CDC_occupancy", "FCAL_occupancy", "BCAL_timing"):
+        (folder / f"{name}.png").write_bytes(make_png(seed=len(name) + 7))
+    base = ["--url", live_server.url, "--token", key]
+    assert client.main([*base, "upload", str(tmp_path), "--experiment", experiment_slug]) == 0
+    capsys.readouterr()
+    cdc, fcal = (Plot.objects.get(plot_type__name=n) for n in ("CDC_occupancy", "FCAL_occupancy"))
+    factories.classification(cdc, factories.classifier_model(cdc.plot_type), "Bad", 0.97, confirmed=True)
+    factories.classification(fcal, factories.classifier_model(fcal.plot_type), "Good", 0.61, confirmed=False)
+
+    assert client.main([*base, "verdicts", "--run", "1234"]) == 0
+    rows = sorted(line.split("\t") for line in capsys.readouterr().out.splitlines())
+    assert rows == [
+        [str(cdc.pk), "1234", "CDC_occupancy", "Bad", "0.970", "confirmed", "-"],
+        [str(fcal.pk), "1234", "FCAL_occupancy", "Good", "0.610", "second opinion", "-"],
+    ]  # the BCAL plot has no verdict and is left out
+    assert client.main([*base, "verdicts", "--run", "1234", "--experiment", experiment_slug, "--verdict", "Bad"]) == 0
+    assert [line.split("\t")[0] for line in capsys.readouterr().out.splitlines()] == [str(cdc.pk)]
+    assert client.main([*base, "verdicts", "--run", "1234", "--confirmed", "no"]) == 0
+    assert [line.split("\t")[0] for line in capsys.readouterr().out.splitlines()] == [str(fcal.pk)]
+
+
 def test_errors_are_reported_from_the_api_error_shape(live_server, capsys):
     assert client.main(["--url", live_server.url, "--token", "wrong", "plots"]) == 2
     assert "401 authentication_failed" in capsys.readouterr().err

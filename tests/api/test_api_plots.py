@@ -5,6 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from apps.core.pagination import encode_cursor
+from apps.plots.models import Plot
 from tests import factories
 from tests.api.conftest import error_of
 
@@ -138,12 +139,17 @@ def test_the_list_runs_a_constant_number_of_queries_as_rows_grow(api, experiment
         for _ in range(count):
             plot = factories.plot(types[_ % 3], factories.run(experiment), camp=factories.campaign(experiment, "sim"))
             factories.label(plot, bad)
+            Plot.objects.filter(pk=plot.pk).update(verdict_class=bad, verdict_confidence=0.9, verdict_confirmed=True)
 
     def queries():
         with CaptureQueriesContext(connection) as ctx:
             response = api.get(URL, {"experiment": experiment.slug, "page_size": 500})
         assert response.status_code == 200
-        return len(ctx.captured_queries), len(response.json()["results"])
+        rows = response.json()["results"]
+        assert {(r["label"], r["verdict"], r["verdict_confidence"], r["verdict_confirmed"]) for r in rows} == {
+            ("Bad", "Bad", 0.9, True)
+        }
+        return len(ctx.captured_queries), len(rows)
 
     add(3)
     small, rows_small = queries()

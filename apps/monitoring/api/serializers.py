@@ -49,7 +49,14 @@ class ClassifierModelSerializer(serializers.ModelSerializer):
 class TrainSerializer(serializers.Serializer):
     plot_type = serializers.PrimaryKeyRelatedField(queryset=PlotType.objects.all())
     architecture = serializers.CharField(default="compact")
-    hyper_parameters = serializers.DictField(required=False, default=dict, help_text="epochs, batch_size, ...")
+    hyper_parameters = serializers.DictField(
+        required=False,
+        default=dict,
+        help_text=(
+            "Any of epochs, batch_size, optimizer, learning_rate, lr_schedule, patience, balance, references, "
+            "input_shape, validation_fraction, seed, options; the rest take their defaults."
+        ),
+    )
     parent = serializers.PrimaryKeyRelatedField(queryset=ClassifierModel.objects.all(), required=False, allow_null=True)
     shared_with = serializers.PrimaryKeyRelatedField(
         queryset=PlotType.objects.all(), many=True, required=False, help_text="More plot types for one shared model."

@@ -123,6 +123,12 @@ class PlotSerializer(serializers.ModelSerializer):
     label = serializers.CharField(
         source="label_class.name", read_only=True, allow_null=True, help_text="Current label, or null."
     )
+    verdict = serializers.CharField(
+        source="verdict_class.name",
+        read_only=True,
+        allow_null=True,
+        help_text="The active model's newest verdict (a class name), or null when not classified.",
+    )
     image_url = serializers.SerializerMethodField()
     thumbnail_url = serializers.SerializerMethodField()
     download_url = serializers.SerializerMethodField(help_text="The image under a name with run and plot type.")
@@ -144,6 +150,10 @@ class PlotSerializer(serializers.ModelSerializer):
             "label_class",
             "label",
             "labeled_at",
+            "verdict_class",
+            "verdict",
+            "verdict_confidence",
+            "verdict_confirmed",
             "image_url",
             "thumbnail_url",
             "download_url",

@@ -118,6 +118,10 @@ PLOT_EXAMPLE = {
     "label_class": None,
     "label": None,
     "labeled_at": None,
+    "verdict_class": None,
+    "verdict": None,
+    "verdict_confidence": None,
+    "verdict_confirmed": None,
     "image_url": "https://hydra.example.org/media/plots/ab/cd/abcd….png",
     "thumbnail_url": "https://hydra.example.org/media/thumbs/ab/cd/abcd….webp",
     "download_url": "https://hydra.example.org/plots/1234/image?download",
@@ -153,7 +157,9 @@ class PlotViewSet(viewsets.GenericViewSet):
     lookup_value_regex = ID_PATTERN
 
     def get_queryset(self):
-        return Plot.objects.select_related("experiment", "plot_type", "run_period", "campaign", "label_class")
+        return Plot.objects.select_related(
+            "experiment", "plot_type", "run_period", "campaign", "label_class", "verdict_class"
+        )
 
     def get_cursor_order(self, request):
         if self.action == "labels":
