@@ -160,7 +160,12 @@ def cmd_upload(client: Client, args) -> int:
     started, requests = time.perf_counter(), 0
     for batch in batches(args.directory, paths):
         body = client.upload_batch(
-            args.experiment, batch, campaign=args.campaign, run=args.run, run_period=args.run_period
+            args.experiment,
+            batch,
+            campaign=args.campaign,
+            run=args.run,
+            run_period=args.run_period,
+            training_weight=args.training_weight,
         )
         requests += 1
         for result in body["results"]:
@@ -270,6 +275,12 @@ def parser() -> argparse.ArgumentParser:
     upload.add_argument("--campaign", help="Campaign name (default: online).")
     upload.add_argument("--run", type=int, help="Run number for files not under a RunNNNNNN folder.")
     upload.add_argument("--run-period", dest="run_period", help="Run period for files without one.")
+    upload.add_argument(
+        "--training-weight",
+        dest="training_weight",
+        type=int,
+        help="Training weight of the new plots (0: held out, for testing only; default 1).",
+    )
     upload.set_defaults(func=cmd_upload)
 
     plots = commands.add_parser("plots", help="List plots (tab-separated: id, run, type, chunk, label, image URL).")

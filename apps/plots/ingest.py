@@ -119,7 +119,10 @@ def locate(path: str, regex, default_period: str = "default") -> Source | Outcom
 
 
 class Ingestor:
-    """Ingest sources for one experiment, creating runs, periods, campaigns and plot types on first sight."""
+    """Ingest sources for one experiment, creating runs, periods, campaigns and plot types on first sight.
+
+    New plots get ``training_weight`` (0: kept for testing only); plots already there keep theirs.
+    """
 
     def __init__(
         self,
@@ -129,8 +132,10 @@ class Ingestor:
         create: bool = True,
         workers: int | None = None,
         batch_size: int = 500,
+        training_weight: int = 1,
     ):
         self.experiment = experiment
+        self.training_weight = training_weight
         self.default_campaign = campaign
         self.create = create
         self.workers = workers if workers is not None else (settings.INGEST_WORKERS or os.cpu_count() or 1)
@@ -362,6 +367,7 @@ class Ingestor:
             width=stored.width,
             height=stored.height,
             original_path=source.name[:500],
+            training_weight=self.training_weight,
         )
 
     # Rows that exist were cached by _existing_slots: a miss below is a row to create.

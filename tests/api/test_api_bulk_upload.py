@@ -198,3 +198,11 @@ def test_one_request_may_carry_more_files_than_djangos_default_of_100(uploader, 
     assert response.status_code == 200, response.content
     assert response.json()["counts"] == {"new": 150, "duplicate": 0, "rejected": 0}
     assert Plot.objects.filter(run_number=7).count() == 150
+
+
+def test_a_bulk_upload_can_hold_its_plots_out_of_training(uploader, experiment, make_png):
+    images = [png(f"CDC_occupancy_{i:04d}.png", make_png(seed=2000 + i)) for i in range(3)]
+    form = {"experiment": experiment.slug, "images": images, "run": 8, "training_weight": 0}
+    response = uploader.post(URL, form, format="multipart")
+    assert response.status_code == 200, response.content
+    assert sorted(Plot.objects.values_list("training_weight", flat=True)) == [0, 0, 0]

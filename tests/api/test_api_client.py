@@ -72,8 +72,9 @@ def test_verdicts_lists_the_models_verdicts_of_a_run(live_server, key, experimen
     for name in ("CDC_occupancy", "FCAL_occupancy", "BCAL_timing"):
         (folder / f"{name}.png").write_bytes(make_png(seed=len(name) + 7))
     base = ["--url", live_server.url, "--token", key]
-    assert client.main([*base, "upload", str(tmp_path), "--experiment", experiment_slug]) == 0
+    assert client.main([*base, "upload", str(tmp_path), "--experiment", experiment_slug, "--training-weight", "0"]) == 0
     capsys.readouterr()
+    assert set(Plot.objects.values_list("training_weight", flat=True)) == {0}  # held out: test only
     cdc, fcal = (Plot.objects.get(plot_type__name=n) for n in ("CDC_occupancy", "FCAL_occupancy"))
     factories.classification(cdc, factories.classifier_model(cdc.plot_type), "Bad", 0.97, confirmed=True)
     factories.classification(fcal, factories.classifier_model(fcal.plot_type), "Good", 0.61, confirmed=False)

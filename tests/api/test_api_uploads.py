@@ -200,3 +200,15 @@ def test_a_new_plot_fires_the_ingest_event_and_signal(uploader, experiment, make
     assert response.status_code == 201
     assert [p.pk for p in sent] == [response.json()["id"]]
     assert published[0][:2] == ("plots", "plots.created")
+
+
+def test_new_plots_take_the_training_weight_sent_and_duplicates_keep_theirs(uploader, experiment, make_png):
+    data = make_png(seed=21)
+    first = uploader.post(URL, form(experiment, data, training_weight=0), format="multipart")
+    assert first.status_code == 201 and first.json()["training_weight"] == 0
+    again = uploader.post(URL, form(experiment, data, training_weight=3), format="multipart")
+    assert again.status_code == 200 and again.json()["training_weight"] == 0
+    assert Plot.objects.get().training_weight == 0
+    bad = uploader.post(URL, form(experiment, make_png(seed=22), chunk=1, training_weight=-1), format="multipart")
+    assert bad.status_code == 400 and "training_weight" in error_of(bad)["details"]
+    assert Plot.objects.count() == 1

@@ -203,6 +203,13 @@ class PlotUploadSerializer(serializers.Serializer):
         default=True,
         help_text="Create the plot type, run and campaign on first sight; false rejects unknown ones with 400.",
     )
+    training_weight = serializers.IntegerField(
+        min_value=0,
+        max_value=100,
+        required=False,
+        default=1,
+        help_text="Training weight of new plots: 0 keeps them for testing only, n repeats them n times in training.",
+    )
 
 
 class BulkUploadSerializer(serializers.Serializer):
@@ -232,6 +239,13 @@ class BulkUploadSerializer(serializers.Serializer):
     )
     create = serializers.BooleanField(
         required=False, default=True, help_text="Create plot types, runs and campaigns on first sight."
+    )
+    training_weight = serializers.IntegerField(
+        min_value=0,
+        max_value=100,
+        required=False,
+        default=1,
+        help_text="Training weight of new plots: 0 keeps them for testing only, n repeats them n times in training.",
     )
 
     def validate(self, attrs):

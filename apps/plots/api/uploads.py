@@ -101,6 +101,7 @@ class BulkUpload:
     create: bool
     run: int | None = None
     run_period: str = "default"
+    training_weight: int = 1
     results: list[Outcome | None] = field(default_factory=list)
     _positions: list[int] = field(default_factory=list)
     _archive: zipfile.ZipFile | None = None
@@ -167,7 +168,14 @@ class BulkUpload:
 
     def ingest(self) -> list[Outcome]:
         # No process pool inside a web worker: concurrency comes from concurrent requests.
-        with Ingestor(self.experiment, campaign=self.campaign, create=self.create, workers=1, batch_size=100) as ing:
+        with Ingestor(
+            self.experiment,
+            campaign=self.campaign,
+            create=self.create,
+            workers=1,
+            batch_size=100,
+            training_weight=self.training_weight,
+        ) as ing:
             report = ing.ingest(self._sources())
         for position, outcome in zip(self._positions, report.outcomes, strict=True):
             self.results[position] = outcome

@@ -234,7 +234,13 @@ class PlotViewSet(viewsets.GenericViewSet):
             campaign=data["campaign"].strip() or "online",
         )
         source = Source(name=(upload.name or "upload")[:500], ref=ref, data=upload.read())
-        with Ingestor(data["experiment"], campaign=ref.campaign, create=data["create"], workers=1) as ingestor:
+        with Ingestor(
+            data["experiment"],
+            campaign=ref.campaign,
+            create=data["create"],
+            workers=1,
+            training_weight=data["training_weight"],
+        ) as ingestor:
             outcome = ingestor.ingest([source]).outcomes[0]
         if outcome.status == "rejected":
             code_status, code = status_for(outcome.reason)
@@ -310,6 +316,7 @@ class PlotViewSet(viewsets.GenericViewSet):
             create=data["create"],
             run=data.get("run"),
             run_period=data["run_period"].strip() or "default",
+            training_weight=data["training_weight"],
         )
         upload.add_files(data.get("images", []), data.get("paths"))
         if data.get("archive") is not None:
