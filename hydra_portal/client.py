@@ -180,79 +180,63 @@ def cmd_upload(client: Client, args) -> int:
     return 1 if counts["rejected"] else 0
 
 
-def cmd_plots(client: Client, args) -> int:
-    params = {
-        "experiment": args.experiment,
-        "run": args.run,
-        "run_min": args.run_min,
-        "run_max": args.run_max,
-        "label": args.label,
-        "page_size": 500,
-    }
+def _plot_query(client: Client, args, **extra) -> dict:
+    """Query parameters for /api/v1/plots/ from the shared options of `plots` and `verdicts`."""
+    params = {"experiment": args.experiment, "run": args.run, "run_min": args.run_min, "run_max": args.run_max}
+    params.update(extra, page_size=500)
     if args.plot_type:
         params["plot_type"] = client.plot_type_ids(args.plot_type, args.experiment)
+    return params
+
+
+def _print_plots(client: Client, args, params: dict, columns, keep=lambda row: True) -> None:
+    """Page through plots; print each kept row as JSON or as tab-separated ``columns(row)``, up to --limit."""
     shown = 0
     for row in client.iter_pages("api/v1/plots/", params):
-        if args.json:
-            print(json.dumps(row))
-        else:
-            print(
-                "\t".join(
-                    str(v)
-                    for v in (
-                        row["id"],
-                        row["run"],
-                        row["plot_type_name"],
-                        row["chunk"],
-                        row["label"] or "-",
-                        row["image_url"],
-                    )
-                )
-            )
+        if not keep(row):
+            continue
+        print(json.dumps(row) if args.json else "\t".join(str(v) for v in columns(row)))
         shown += 1
         if args.limit and shown >= args.limit:
             break
+
+
+def cmd_plots(client: Client, args) -> int:
+    params = _plot_query(client, args, label=args.label)
+    _print_plots(
+        client,
+        args,
+        params,
+        lambda row: (row["id"], row["run"], row["plot_type_name"], row["chunk"], row["label"] or "-", row["image_url"]),
+    )
     return 0
 
 
 def cmd_verdicts(client: Client, args) -> int:
     """The models' verdicts on plots: id, run, type, verdict, confidence, confirmed or second opinion, label."""
-    params = {
-        "experiment": args.experiment,
-        "run": args.run,
-        "run_min": args.run_min,
-        "run_max": args.run_max,
-        "confirmed": {"yes": "true", "no": "false"}.get(args.confirmed),
-        "page_size": 500,
-    }
-    if args.plot_type:
-        params["plot_type"] = client.plot_type_ids(args.plot_type, args.experiment)
+    params = _plot_query(client, args, confirmed={"yes": "true", "no": "false"}.get(args.confirmed))
     if args.verdict:
         # One class of that name: filter on the server; several (no experiment given): filter here.
         found = client.get("api/v1/label-classes/", {"name": args.verdict, "experiment": args.experiment})["results"]
         if len(found) == 1:
             params["verdict"] = found[0]["id"]
-    shown = 0
-    for row in client.iter_pages("api/v1/plots/", params):
-        if row["verdict"] is None or (args.verdict and row["verdict"].lower() != args.verdict.lower()):
-            continue
-        if args.json:
-            print(json.dumps(row))
-        else:
-            confidence = row["verdict_confidence"]
-            fields = (
-                row["id"],
-                row["run"],
-                row["plot_type_name"],
-                row["verdict"],
-                "-" if confidence is None else f"{confidence:.3f}",
-                "confirmed" if row["verdict_confirmed"] else "second opinion",
-                row["label"] or "-",
-            )
-            print("\t".join(str(v) for v in fields))
-        shown += 1
-        if args.limit and shown >= args.limit:
-            break
+
+    def keep(row) -> bool:
+        return row["verdict"] is not None and (not args.verdict or row["verdict"].lower() == args.verdict.lower())
+
+    def columns(row) -> tuple:
+        confidence = row["verdict_confidence"]
+        return (
+            row["id"],
+            row["run"],
+            row["plot_type_name"],
+            row["verdict"],
+            "-" if confidence is None else f"{confidence:.3f}",
+            "confirmed" if row["verdict_confirmed"] else "second opinion",
+            row["label"] or "-",
+        )
+
+    _print_plots(client, args, params, columns, keep)
     return 0
 
 

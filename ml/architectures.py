@@ -79,7 +79,6 @@ def compact(
     filters=(16, 32, 48, 64),
     stem_stride: int = 1,
     dropout: float = 0.3,
-    coordinates: tuple[int, ...] = (),
     references: int = 0,
 ):
     """Conv-BN-ReLU blocks with max pooling; the head sees both average and max pooled features.
@@ -93,7 +92,7 @@ def compact(
     import keras
     from keras import layers
 
-    from ml.layers import CoordinateChannels, ReferenceDifference
+    from ml.layers import ReferenceDifference
 
     inputs = keras.Input(shape=input_shape, name="image")
     x = inputs
@@ -102,8 +101,6 @@ def compact(
     for i, n in enumerate(filters, start=1):
         last = i == len(filters)
         stem = i == 1 and stem_stride > 1
-        if i in coordinates:
-            x = CoordinateChannels(name=f"block{i}_coordinates")(x)
         x = layers.Conv2D(
             n,
             5 if stem else 3,

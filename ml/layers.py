@@ -25,30 +25,6 @@ class PositionEmbedding(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="hydra")
-class CoordinateChannels(keras.layers.Layer):
-    """Append two channels holding each pixel's row and column, scaled to [-1, 1].
-
-    Convolutions are blind to where they look. Monitoring plots have fixed axes, so *where*
-    something is carries meaning: a white ring at the beam hole's radius is normal, one radius
-    further out it is a missing ring. With its position as input a filter can learn that.
-    """
-
-    def call(self, inputs):
-        shape = keras.ops.shape(inputs)
-        batch, height, width = shape[0], shape[1], shape[2]
-        rows = keras.ops.linspace(-1.0, 1.0, height)
-        cols = keras.ops.linspace(-1.0, 1.0, width)
-        grid_rows = keras.ops.broadcast_to(keras.ops.reshape(rows, (1, -1, 1, 1)), (batch, height, width, 1))
-        grid_cols = keras.ops.broadcast_to(keras.ops.reshape(cols, (1, 1, -1, 1)), (batch, height, width, 1))
-        grid = keras.ops.cast(keras.ops.concatenate([grid_rows, grid_cols], axis=-1), inputs.dtype)
-        return keras.ops.concatenate([inputs, grid], axis=-1)
-
-    def compute_output_shape(self, input_shape):
-        channels = None if input_shape[-1] is None else input_shape[-1] + 2
-        return (*input_shape[:-1], channels)
-
-
-@keras.saving.register_keras_serializable(package="hydra")
 class ReferenceDifference(keras.layers.Layer):
     """Append the difference between an image and the nearest of a bank of reference images.
 

@@ -182,6 +182,16 @@ def _int_field(**kwargs):
     return serializers.IntegerField(min_value=0, max_value=MAX_INT, **kwargs)
 
 
+def _training_weight_field():
+    return serializers.IntegerField(
+        min_value=0,
+        max_value=100,
+        required=False,
+        default=1,
+        help_text="Training weight of new plots: 0 keeps them for testing only, n repeats them n times in training.",
+    )
+
+
 class PlotUploadSerializer(serializers.Serializer):
     """One image and the slot it fills (multipart/form-data)."""
 
@@ -203,13 +213,7 @@ class PlotUploadSerializer(serializers.Serializer):
         default=True,
         help_text="Create the plot type, run and campaign on first sight; false rejects unknown ones with 400.",
     )
-    training_weight = serializers.IntegerField(
-        min_value=0,
-        max_value=100,
-        required=False,
-        default=1,
-        help_text="Training weight of new plots: 0 keeps them for testing only, n repeats them n times in training.",
-    )
+    training_weight = _training_weight_field()
 
 
 class BulkUploadSerializer(serializers.Serializer):
@@ -240,13 +244,7 @@ class BulkUploadSerializer(serializers.Serializer):
     create = serializers.BooleanField(
         required=False, default=True, help_text="Create plot types, runs and campaigns on first sight."
     )
-    training_weight = serializers.IntegerField(
-        min_value=0,
-        max_value=100,
-        required=False,
-        default=1,
-        help_text="Training weight of new plots: 0 keeps them for testing only, n repeats them n times in training.",
-    )
+    training_weight = _training_weight_field()
 
     def validate(self, attrs):
         images, paths = attrs.get("images", []), attrs.get("paths")
