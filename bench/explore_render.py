@@ -13,9 +13,7 @@ screenshot to docs/screenshots/validation-explore-100k.png.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,15 +21,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-gpu",
-]
+from _portal import CHROMIUM, CHROMIUM_ARGS, ROOT, embedded_env, served  # noqa: E402  (bench/ is on sys.path)
 
 
 def build(points: int) -> int:
@@ -119,12 +109,6 @@ def build(points: int) -> int:
     return pt.pk
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--points", type=int, default=100_000)
@@ -136,15 +120,7 @@ def main():
         return
 
     folder = Path(tempfile.mkdtemp(prefix="hydra-explore-"))
-    env = {
-        **os.environ,
-        "HYDRA_VAR_DIR": str(folder),
-        "DJANGO_SETTINGS_MODULE": "hydra_portal.settings",
-        "HYDRA_DEBUG": "1",
-    }
-    env.pop("HYDRA_DATABASE_URL", None)
-    env.pop("HYDRA_REDIS_URL", None)
-    env["PYTHONPATH"] = str(ROOT)
+    env = embedded_env(folder)
     started = time.perf_counter()
     out = subprocess.run(
         [sys.executable, __file__, "--points", str(args.points), "--build-only", "1"],
@@ -156,96 +132,73 @@ def main():
     )
     plot_type = int(out.stdout.strip().splitlines()[-1])
     print(f"built a portal with {args.points:,} plots and map points in {time.perf_counter() - started:.0f} s")
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "hydra_portal.asgi:application",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        cwd=ROOT,
-    )
-    base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.2)
-        space_url = f"{base}/validation/explore/?plot_type={plot_type}"
-        with urllib.request.urlopen(space_url) as page:
-            html = page.read().decode()
-        points_path = html.split('data-points="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
-        timings = []
-        for _ in range(3):
-            t0 = time.perf_counter()
-            with urllib.request.urlopen(base + points_path) as response:
-                payload = response.read()
-            timings.append(time.perf_counter() - t0)
-        size = len(payload)
-        print(
-            f"payload: {size / 1e6:.2f} MB for {args.points:,} points ({size / args.points:.1f} B/point), "
-            f"built and sent by the server in {1000 * min(timings):.0f} ms (best of 3)"
-        )
-        from playwright.sync_api import sync_playwright
-
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            page = browser.new_page(viewport={"width": 1280, "height": 800})
-            t0 = time.perf_counter()
-            page.goto(space_url)
-            page.wait_for_selector("canvas#map[data-ready='1']", timeout=120_000)
-            wall = time.perf_counter() - t0
-            t = page.evaluate("window.HydraExplore.timings")
-            print(
-                f"page: ready {1000 * wall:.0f} ms after navigation; fetch {t['fetch']:.0f} ms, "
-                f"parse {t['parse']:.1f} ms, project+index {t['project']:.0f} ms, draw {t['render']:.0f} ms, "
-                f"first render {t['firstRender']:.0f} ms"
-            )
-            recolour = []
-            for colour in ("cluster", "campaign", "run_period", "label"):
-                page.select_option("#colour", colour)
-                recolour.append(page.evaluate("window.HydraExplore.timings.render"))
-            print(f"recolour (redraw all points): {min(recolour):.0f}-{max(recolour):.0f} ms")
-            box = page.locator("#map-wrap").bounding_box()
-            t0 = time.perf_counter()
-            page.mouse.move(box["x"] + 300, box["y"] + 200)
-            page.mouse.down()
-            page.mouse.move(box["x"] + 600, box["y"] + 450, steps=5)
-            page.mouse.up()
-            page.wait_for_function("document.getElementById('sel-text').textContent.includes('selected')")
-            took = 1000 * (time.perf_counter() - t0)
-            print(f"box selection: {took:.0f} ms including 5 drag frames; {page.inner_text('#sel-text')}")
-            hover = page.evaluate(
-                """() => { const e = window.HydraExplore, s = e.state, t0 = performance.now();
-                for (let i = 0; i < 2000; i++) e.nearest((i * 37) % s.width, (i * 53) % s.height);
-                return (performance.now() - t0) / 2000; }"""
-            )
-            moves = []
-            for i in range(20):
+        with served(env) as base:
+            space_url = f"{base}/validation/explore/?plot_type={plot_type}"
+            with urllib.request.urlopen(space_url) as page:
+                html = page.read().decode()
+            points_path = html.split('data-points="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+            timings = []
+            for _ in range(3):
                 t0 = time.perf_counter()
-                page.mouse.move(box["x"] + 200 + 20 * i, box["y"] + 300 + 7 * i)
-                moves.append(time.perf_counter() - t0)
-            median = 1000 * sorted(moves)[len(moves) // 2]
+                with urllib.request.urlopen(base + points_path) as response:
+                    payload = response.read()
+                timings.append(time.perf_counter() - t0)
+            size = len(payload)
             print(
-                f"hover: nearest-point look-up {1000 * hover:.1f} µs; {median:.1f} ms per mouse move "
-                "(median of 20, including the Playwright round trip)"
+                f"payload: {size / 1e6:.2f} MB for {args.points:,} points ({size / args.points:.1f} B/point), "
+                f"built and sent by the server in {1000 * min(timings):.0f} ms (best of 3)"
             )
-            page.mouse.move(box["x"] + 5, box["y"] + 5)
-            shots = ROOT / "docs" / "screenshots"
-            shots.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(shots / "validation-explore-100k.png"))
-            browser.close()
+            from playwright.sync_api import sync_playwright
+
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                page = browser.new_page(viewport={"width": 1280, "height": 800})
+                t0 = time.perf_counter()
+                page.goto(space_url)
+                page.wait_for_selector("canvas#map[data-ready='1']", timeout=120_000)
+                wall = time.perf_counter() - t0
+                t = page.evaluate("window.HydraExplore.timings")
+                print(
+                    f"page: ready {1000 * wall:.0f} ms after navigation; fetch {t['fetch']:.0f} ms, "
+                    f"parse {t['parse']:.1f} ms, project+index {t['project']:.0f} ms, draw {t['render']:.0f} ms, "
+                    f"first render {t['firstRender']:.0f} ms"
+                )
+                recolour = []
+                for colour in ("cluster", "campaign", "run_period", "label"):
+                    page.select_option("#colour", colour)
+                    recolour.append(page.evaluate("window.HydraExplore.timings.render"))
+                print(f"recolour (redraw all points): {min(recolour):.0f}-{max(recolour):.0f} ms")
+                box = page.locator("#map-wrap").bounding_box()
+                t0 = time.perf_counter()
+                page.mouse.move(box["x"] + 300, box["y"] + 200)
+                page.mouse.down()
+                page.mouse.move(box["x"] + 600, box["y"] + 450, steps=5)
+                page.mouse.up()
+                page.wait_for_function("document.getElementById('sel-text').textContent.includes('selected')")
+                took = 1000 * (time.perf_counter() - t0)
+                print(f"box selection: {took:.0f} ms including 5 drag frames; {page.inner_text('#sel-text')}")
+                hover = page.evaluate(
+                    """() => { const e = window.HydraExplore, s = e.state, t0 = performance.now();
+                    for (let i = 0; i < 2000; i++) e.nearest((i * 37) % s.width, (i * 53) % s.height);
+                    return (performance.now() - t0) / 2000; }"""
+                )
+                moves = []
+                for i in range(20):
+                    t0 = time.perf_counter()
+                    page.mouse.move(box["x"] + 200 + 20 * i, box["y"] + 300 + 7 * i)
+                    moves.append(time.perf_counter() - t0)
+                median = 1000 * sorted(moves)[len(moves) // 2]
+                print(
+                    f"hover: nearest-point look-up {1000 * hover:.1f} µs; {median:.1f} ms per mouse move "
+                    "(median of 20, including the Playwright round trip)"
+                )
+                page.mouse.move(box["x"] + 5, box["y"] + 5)
+                shots = ROOT / "docs" / "screenshots"
+                shots.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(shots / "validation-explore-100k.png"))
+                browser.close()
     finally:
-        server.terminate()
-        server.wait(timeout=10)
         if args.keep:
             print(f"kept {folder}")
         else:

@@ -12,26 +12,16 @@ and photographs each page in Debian's Chromium at 1280x800. Prints the report's 
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from _portal import CHROMIUM, CHROMIUM_ARGS, ROOT, embedded_env, served  # noqa: E402  (bench/ is on sys.path)
+
 SHOTS = ROOT / "docs" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-gpu",
-]
 
 
 def build(runs: int) -> dict:
@@ -109,12 +99,6 @@ def build(runs: int) -> dict:
     }
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=30)
@@ -129,10 +113,7 @@ def main():
     import json
 
     folder = Path(tempfile.mkdtemp(prefix="hydra-validation-"))
-    env = {**os.environ, "HYDRA_VAR_DIR": str(folder), "HYDRA_DEBUG": "1", "PYTHONPATH": str(ROOT)}
-    env["DJANGO_SETTINGS_MODULE"] = "hydra_portal.settings"
-    for name in ("HYDRA_DATABASE_URL", "HYDRA_REDIS_URL", "HYDRA_BROKER_URL"):
-        env.pop(name, None)
+    env = embedded_env(folder)
     started = time.perf_counter()
     out = subprocess.run(
         [sys.executable, __file__, "--runs", str(args.runs), "--build-only"],
@@ -146,79 +127,61 @@ def main():
     print("\n".join(line for line in out.stdout.splitlines() if line.startswith("  #")))
     ids = json.loads(next(line for line in out.stdout.splitlines() if line.startswith("IDS "))[4:])
     print(f"demo portal built in {time.perf_counter() - started:.0f} s")
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "hydra_portal.asgi:application",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        cwd=ROOT,
-    )
-    base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.2)
-        from playwright.sync_api import sync_playwright
+        with served(env) as base:
+            from playwright.sync_api import sync_playwright
 
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            page = browser.new_page(viewport={"width": 1280, "height": 800}, base_url=base)
-            errors = []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.goto("/accounts/login/")
-            page.fill("input[name=username]", "demo")
-            page.fill("input[name=password]", "demo-password")
-            page.click("button[type=submit]")
-            page.wait_for_load_state("networkidle")
-
-            def shot(name: str, url: str, ready: str | None = None, full: bool = False):
-                page.goto(url)
-                if ready:
-                    page.wait_for_selector(ready, timeout=60_000)
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                page = browser.new_page(viewport={"width": 1280, "height": 800}, base_url=base)
+                errors = []
+                page.on("pageerror", lambda exc: errors.append(str(exc)))
+                page.goto("/accounts/login/")
+                page.fill("input[name=username]", "demo")
+                page.fill("input[name=password]", "demo-password")
+                page.click("button[type=submit]")
                 page.wait_for_load_state("networkidle")
-                page.screenshot(path=str(SHOTS / f"validation-{name}.png"), full_page=full)
-                print(f"  docs/screenshots/validation-{name}.png")
 
-            shot("overview", "/validation/?experiment=gluex")
-            shot("report", f"/validation/reports/{ids['report']}/")
-            shot("report-online", f"/validation/reports/{ids['online_report']}/")
-            shot("explore", f"/validation/explore/?plot_type={ids['fcal']}&colour=label", "canvas#map[data-ready='1']")
-            box = page.locator("#map-wrap").bounding_box()
-            page.mouse.move(box["x"] + box["width"] * 0.04, box["y"] + box["height"] * 0.45)
-            page.mouse.down()
-            page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.97, steps=4)
-            page.mouse.up()
-            page.wait_for_function(
-                "Array.from(document.querySelectorAll('#sel-thumbs img')).every(i => i.complete && i.naturalWidth > 0)"
-            )
-            page.screenshot(path=str(SHOTS / "validation-explore-selection.png"))
-            shot(
-                "explore-clusters",
-                f"/validation/explore/?plot_type={ids['tof']}&colour=cluster",
-                "canvas#map[data-ready='1']",
-            )
-            shot("different", f"/validation/different/?plot_type={ids['fcal']}")
-            shot("compare", f"/validation/compare/{ids['worst']}/?reference={ids['worst_reference']}", full=True)
-            shot("compare-autoencoder", f"/validation/compare/{ids['fcal_bad']}/", full=True)
-            shot("simulate", f"/validation/simulate/?plot_type={ids['tof']}")
-            if errors:
-                print("JavaScript errors:", errors)
-            browser.close()
+                def shot(name: str, url: str, ready: str | None = None, full: bool = False):
+                    page.goto(url)
+                    if ready:
+                        page.wait_for_selector(ready, timeout=60_000)
+                    page.wait_for_load_state("networkidle")
+                    page.screenshot(path=str(SHOTS / f"validation-{name}.png"), full_page=full)
+                    print(f"  docs/screenshots/validation-{name}.png")
+
+                shot("overview", "/validation/?experiment=gluex")
+                shot("report", f"/validation/reports/{ids['report']}/")
+                shot("report-online", f"/validation/reports/{ids['online_report']}/")
+                shot(
+                    "explore",
+                    f"/validation/explore/?plot_type={ids['fcal']}&colour=label",
+                    "canvas#map[data-ready='1']",
+                )
+                box = page.locator("#map-wrap").bounding_box()
+                page.mouse.move(box["x"] + box["width"] * 0.04, box["y"] + box["height"] * 0.45)
+                page.mouse.down()
+                page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.97, steps=4)
+                page.mouse.up()
+                page.wait_for_function(
+                    "Array.from(document.querySelectorAll('#sel-thumbs img'))"
+                    ".every(i => i.complete && i.naturalWidth > 0)"
+                )
+                page.screenshot(path=str(SHOTS / "validation-explore-selection.png"))
+                shot(
+                    "explore-clusters",
+                    f"/validation/explore/?plot_type={ids['tof']}&colour=cluster",
+                    "canvas#map[data-ready='1']",
+                )
+                shot("different", f"/validation/different/?plot_type={ids['fcal']}")
+                shot("compare", f"/validation/compare/{ids['worst']}/?reference={ids['worst_reference']}", full=True)
+                shot("compare-autoencoder", f"/validation/compare/{ids['fcal_bad']}/", full=True)
+                shot("simulate", f"/validation/simulate/?plot_type={ids['tof']}")
+                if errors:
+                    print("JavaScript errors:", errors)
+                browser.close()
     finally:
-        server.terminate()
-        server.wait(timeout=10)
         if args.keep:
             print(f"kept {folder}")
         else:

@@ -14,7 +14,6 @@ from collections.abc import Callable
 
 import numpy as np
 from django.db import transaction
-from django.utils import timezone
 
 from apps.labels.choices import Meaning
 from apps.plots.models import Plot, PlotType
@@ -90,29 +89,26 @@ def train(
             0.05 + 0.6 * epoch / total, f"epoch {epoch}/{total}: loss {loss:.5f}"
         ),
     )
-    stamp = timezone.now().strftime("%Y%m%d-%H%M%S-%f")
-    rel = storage.relative("autoencoders", plot_type.pk, f"{stamp}.keras")
-    storage.absolute(rel).parent.mkdir(parents=True, exist_ok=True)
+    rel = storage.new_model_file("autoencoders", plot_type.pk)
     autoencoder.save(trained, storage.absolute(rel), fingerprint=print_, extra=options)
-    with transaction.atomic():
-        AutoencoderModel.objects.filter(plot_type=plot_type, is_active=True).update(is_active=False)
-        row = AutoencoderModel.objects.create(
-            plot_type=plot_type,
-            path=rel,
-            input_shape=[size[0], size[1], 1],
-            threshold=trained.threshold,
-            threshold_method=trained.threshold_method,
-            trained_on=len(plots),
-            fingerprint=print_,
-            metrics={
-                "training_set": source,
-                "epochs_run": len(trained.history.get("loss", [])),
-                "final_loss": (trained.history.get("loss") or [None])[-1],
-                "train_score_mean": float(np.mean(trained.train_scores)),
-                "train_score_max": float(np.max(trained.train_scores)),
-            },
-            job=job,
-        )
+    row = storage.replace_active(
+        AutoencoderModel,
+        plot_type,
+        path=rel,
+        input_shape=[size[0], size[1], 1],
+        threshold=trained.threshold,
+        threshold_method=trained.threshold_method,
+        trained_on=len(plots),
+        fingerprint=print_,
+        metrics={
+            "training_set": source,
+            "epochs_run": len(trained.history.get("loss", [])),
+            "final_loss": (trained.history.get("loss") or [None])[-1],
+            "train_score_mean": float(np.mean(trained.train_scores)),
+            "train_score_max": float(np.max(trained.train_scores)),
+        },
+        job=job,
+    )
     _cache_put(storage.absolute(rel), trained.model)
     score_missing(row, progress=lambda f, m: progress(0.65 + 0.35 * f, m))
     return row, True

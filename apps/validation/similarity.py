@@ -7,8 +7,6 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
 import numpy as np
-from django.db import transaction
-from django.utils import timezone
 
 from apps.plots.models import Plot, PlotType
 from apps.validation import anomalies, images, storage
@@ -81,21 +79,18 @@ def train(
             0.1 + 0.85 * epoch / total, f"epoch {epoch}/{total}: loss {loss:.4f}"
         ),
     )
-    stamp = timezone.now().strftime("%Y%m%d-%H%M%S-%f")
-    rel = storage.relative("siamese", plot_type.pk, f"{stamp}.keras")
-    storage.absolute(rel).parent.mkdir(parents=True, exist_ok=True)
+    rel = storage.new_model_file("siamese", plot_type.pk)
     siamese.save(trained, storage.absolute(rel), fingerprint=print_, extra=options)
-    with transaction.atomic():
-        SiameseModel.objects.filter(plot_type=plot_type, is_active=True).update(is_active=False)
-        row = SiameseModel.objects.create(
-            plot_type=plot_type,
-            path=rel,
-            input_shape=[size[0], size[1], 2],
-            trained_on=len(plots),
-            fingerprint=print_,
-            metrics={**trained.metrics, "classes": sorted(set(labels))},
-            job=job,
-        )
+    row = storage.replace_active(
+        SiameseModel,
+        plot_type,
+        path=rel,
+        input_shape=[size[0], size[1], 2],
+        trained_on=len(plots),
+        fingerprint=print_,
+        metrics={**trained.metrics, "classes": sorted(set(labels))},
+        job=job,
+    )
     _put(str(storage.absolute(rel)), trained.model)
     progress(
         1.0,

@@ -10,6 +10,8 @@ import tempfile
 from pathlib import Path
 
 from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
 
 from apps.plots.models import media_url
 
@@ -45,3 +47,18 @@ def write_bytes(rel: str, data: bytes) -> Path:
 
 def plot_image_path(plot) -> str:
     return str(absolute(plot.image))
+
+
+def new_model_file(kind: str, plot_type_id: int) -> str:
+    """A fresh, time-stamped ``.keras`` path for a model of ``kind``, its folder made; the relative path."""
+    stamp = timezone.now().strftime("%Y%m%d-%H%M%S-%f")
+    rel = relative(kind, plot_type_id, f"{stamp}.keras")
+    absolute(rel).parent.mkdir(parents=True, exist_ok=True)
+    return rel
+
+
+def replace_active(model_class, plot_type, **fields):
+    """Retire the plot type's active ``model_class`` row and create the new active one, in one transaction."""
+    with transaction.atomic():
+        model_class.objects.filter(plot_type=plot_type, is_active=True).update(is_active=False)
+        return model_class.objects.create(plot_type=plot_type, **fields)
