@@ -17,7 +17,7 @@ from apps.labels.models import Label, LabelClass
 from apps.labels.services import apply_labels, erase_labels
 from apps.plots import browsing
 from apps.plots.groups import group_tree
-from apps.plots.models import Plot, media_url
+from apps.plots.models import Plot
 
 NEIGHBOURS = 6
 MAX_LIVE_IDS = 500
@@ -125,7 +125,6 @@ def plot_detail(request, pk: int):
     verdict = plot.classifications.select_related("verdict_class").order_by("-created_at", "-id").first()
     if verdict is not None:
         verdict.sorted_scores = sorted(verdict.scores.items(), key=lambda item: -item[1])
-        verdict.gradcam_url = media_url(verdict.gradcam) if verdict.gradcam else ""
     context = {
         "verdict": verdict,
         "plot_type_has_model": hasattr(pt, "active_model"),

@@ -150,3 +150,24 @@ def test_the_plot_page_query_count_does_not_grow_with_the_plots(client, scene, d
     add_plots(scene.cdc, 35, start=900)
     with django_assert_max_num_queries(len(ctx.captured_queries)):
         page(client, plot)
+
+
+def test_the_page_of_a_classified_plot_shows_the_verdict_its_confidence_and_no_map_when_there_is_none(client, scene):
+    plot = scene.plots[("cdc", 1003)]
+    model = factories.classifier_model(scene.cdc, activate=True)
+    factories.classification(plot, model, verdict="Bad", confidence=0.8125)
+    html = page(client, plot).content.decode()
+    assert "Bad @ 0.8125" in html and "confirmed" in html
+    assert 'id="gradcam"' not in html and "Not classified yet" not in html
+
+
+def test_the_page_of_a_classified_plot_shows_its_gradcam_map(client, scene, media_root):
+    plot = scene.plots[("cdc", 1003)]
+    model = factories.classifier_model(scene.cdc, activate=True)
+    (media_root / "gradcam").mkdir()
+    (media_root / "gradcam" / "map.png").write_bytes(factories.png_bytes(8, 8))
+    factories.classification(plot, model, verdict="Good", confidence=0.75, confirmed=False, gradcam="gradcam/map.png")
+    html = page(client, plot).content.decode()
+    assert "Good @ 0.7500" in html and "unconfirmed" in html
+    assert 'id="gradcam" class="overlay" src="/media/gradcam/map.png"' in html
+    assert 'id="gradcam-toggle"' in html
