@@ -32,14 +32,18 @@ router.register("validation-reports", ValidationReportViewSet, basename="validat
 router.register("validation-maps", EmbeddingSpaceViewSet, basename="validation-map")
 router.register("validation-thresholds", ValidationThresholdViewSet, basename="validation-threshold")
 
+# Every API route lives in the "api" namespace ("api:model-train"), so that a page URL name such as
+# "model-train" can never resolve to the router's route of the same name.
+app_name = "api"
+
 urlpatterns = [
     path("v1/", include(router.urls)),
     # The schema and the docs describe the API; they are public even when reads need a login.
-    path("schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="api-schema"),
+    path("schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="schema"),
     path(
         "docs/",
-        SpectacularSwaggerView.as_view(url_name="api-schema", permission_classes=[AllowAny]),
-        name="api-docs",
+        SpectacularSwaggerView.as_view(url_name="api:schema", permission_classes=[AllowAny]),
+        name="docs",
     ),
     re_path(r"^.*$", not_found),
 ]
