@@ -98,9 +98,14 @@
     const fresh = data.ids.filter((id) => !results.querySelector(`[data-plot="${id}"]`));
     if (!fresh.length) return;
     if (config.first_page) {
-      const holder = document.createElement(config.view === "list" ? "tbody" : "div");
-      holder.innerHTML = data.html;
-      const nodes = Array.from(holder.children).filter((n) => fresh.includes(Number(n.dataset.plot)));
+      // Django renders and escapes the fragment; it is parsed in an inert document (table rows need
+      // their table around them) and its nodes are moved over, never assigned as markup.
+      const list = config.view === "list";
+      const doc = new DOMParser().parseFromString(list ? `<table><tbody>${data.html}</tbody></table>` : data.html, "text/html");
+      const holder = list ? doc.querySelector("tbody") : doc.body;
+      const nodes = Array.from(holder.children)
+        .filter((n) => fresh.includes(Number(n.dataset.plot)))
+        .map((n) => document.adoptNode(n));
       results.prepend(...nodes);
       const none = document.getElementById("no-plots");
       if (none) none.remove();

@@ -113,7 +113,9 @@
     if (!link || link.tagName !== "A") {
       const fresh = document.createElement("a");
       fresh.className = "rt-image";
-      fresh.innerHTML = '<img class="rt-plot" alt="" width="480" height="360"><img class="rt-gradcam" alt="" hidden>';
+      const plot = Object.assign(document.createElement("img"), { className: "rt-plot", alt: "", width: 480, height: 360 });
+      const gradcam = Object.assign(document.createElement("img"), { className: "rt-gradcam", alt: "", hidden: true });
+      fresh.append(plot, gradcam);
       if (link) link.replaceWith(fresh); else $(".rt-head", card).after(fresh);
       link = fresh;
     }
@@ -158,9 +160,9 @@
     for (const [id, html] of Object.entries(body.cards)) {
       const old = document.getElementById(`rt-${id}`);
       if (!old) continue;
-      const tpl = document.createElement("template");
-      tpl.innerHTML = html.trim();
-      const card = tpl.content.firstElementChild;
+      // Django renders and escapes the card; it is parsed in an inert document and moved over.
+      const doc = new DOMParser().parseFromString(html, "text/html");
+      const card = document.adoptNode(doc.body.firstElementChild);
       old.replaceWith(card);
       place(card);
       flash(card);

@@ -8,7 +8,10 @@
       .then((data) => {
         const value = document.getElementById("siamese-value");
         if (data.score === null || data.score === undefined) { value.textContent = "—"; return; }
-        value.innerHTML = `${data.score.toFixed(3)} <span class="verdict verdict-${data.verdict}">${data.verdict}</span>`;
+        const verdict = document.createElement("span");
+        verdict.className = `verdict verdict-${data.verdict}`;
+        verdict.textContent = data.verdict;
+        value.replaceChildren(`${data.score.toFixed(3)} `, verdict);
       })
       .catch(() => (document.getElementById("siamese-value").textContent = "error"));
   }

@@ -209,7 +209,7 @@
 
   function legend() {
     const entries = state.header.legends[state.colour];
-    legendEl.innerHTML = "";
+    legendEl.replaceChildren();
     entries.forEach((entry, code) => {
       const n = state.counts[code];
       if (!n) return;
@@ -219,8 +219,13 @@
       button.className = "legend-item";
       button.setAttribute("aria-pressed", state.hidden.has(code) ? "false" : "true");
       button.title = "Show or hide " + entry.name;
-      button.innerHTML = `<span class="swatch" style="background:${entry.colour}"></span><span class="name"></span><span class="count">${n.toLocaleString()}</span>`;
-      button.querySelector(".name").textContent = entry.name;
+      button.append(
+        el("span", "swatch", ""),
+        el("span", "name", entry.name),
+        el("span", "count", n.toLocaleString()),
+      );
+      // A CSSOM property, not a style attribute: a colour that is not one is simply ignored.
+      button.firstChild.style.background = entry.colour;
       button.addEventListener("click", () => {
         state.hidden.has(code) ? state.hidden.delete(code) : state.hidden.add(code);
         buildGrid();
@@ -251,16 +256,31 @@
     return best;
   }
 
+  function el(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    node.textContent = text;
+    return node;
+  }
+
+  // Campaign and label-class names are user input: they go in as text, never as markup.
   function describe(i) {
     const name = (key) => state.header.legends[key][state.codes[key][i]].name;
-    return `<strong>Run ${state.run[i]}</strong> · plot ${state.ids[i]}<br>${name("label")} · ${name("campaign")}<br>${name("cluster")} · ${name("anomaly")}`;
+    return [
+      el("strong", "", `Run ${state.run[i]}`),
+      ` · plot ${state.ids[i]}`,
+      document.createElement("br"),
+      `${name("label")} · ${name("campaign")}`,
+      document.createElement("br"),
+      `${name("cluster")} · ${name("anomaly")}`,
+    ];
   }
 
   function showTip(i, mx, my) {
     if (i < 0) { tip.hidden = true; return; }
     const src = `/validation/thumb/${state.ids[i]}`;
     if (tipImg.getAttribute("src") !== src) tipImg.src = src;
-    tipText.innerHTML = describe(i);
+    tipText.replaceChildren(...describe(i));
     tip.hidden = false;
     const left = mx + 180 > state.width ? mx - 176 : mx + 14;
     const top = my + 170 > state.height ? my - 166 : my + 14;
@@ -291,11 +311,15 @@
       toLabeler.href = "#";
       toLabeler.setAttribute("aria-disabled", "true");
     }
-    selThumbs.innerHTML = "";
+    selThumbs.replaceChildren();
     for (const id of ids.slice(0, 24)) {
       const a = document.createElement("a");
       a.href = `/plots/${id}/`;
-      a.innerHTML = `<img alt="plot ${id}" loading="lazy" src="/validation/thumb/${id}">`;
+      const img = document.createElement("img");
+      img.alt = `plot ${id}`;
+      img.loading = "lazy";
+      img.src = `/validation/thumb/${id}`;
+      a.append(img);
       selThumbs.appendChild(a);
     }
     drawOverlay();
@@ -375,7 +399,7 @@
       state.selected = null;
       state.selBox = null;
       selText.textContent = "Drag a box over the map to select plots.";
-      selThumbs.innerHTML = "";
+      selThumbs.replaceChildren();
       toLabeler.href = "#";
       toLabeler.setAttribute("aria-disabled", "true");
       drawOverlay();

@@ -7,7 +7,10 @@
   function row(job) {
     const li = document.createElement("li");
     li.dataset.job = job.id;
-    li.innerHTML = '<span class="job-status"></span><span class="job-title"></span><span class="muted small job-message"></span><progress max="1"></progress>';
+    const part = (className) => Object.assign(document.createElement("span"), { className });
+    const progress = document.createElement("progress");
+    progress.max = 1;
+    li.append(part("job-status"), part("job-title"), part("muted small job-message"), progress);
     return li;
   }
 

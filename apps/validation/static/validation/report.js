@@ -9,7 +9,10 @@
   async function refresh() {
     const response = await fetch(root.dataset.partial, { credentials: "same-origin" });
     if (!response.ok) return;
-    root.innerHTML = await response.text();
+    // The partial is rendered (and escaped) by Django; it is parsed in an inert document and its nodes
+    // moved over, so nothing is ever assigned as markup to the live page.
+    const doc = new DOMParser().parseFromString(await response.text(), "text/html");
+    root.replaceChildren(...Array.from(doc.body.childNodes, (node) => document.adoptNode(node)));
     root.dataset.updated = String(Date.now());
   }
 
