@@ -73,6 +73,7 @@ MIDDLEWARE = [
     "apps.audit.middleware.CurrentUserMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "apps.core.bad_input.BadParameterMiddleware",
 ]
 
 ROOT_URLCONF = "hydra_portal.urls"

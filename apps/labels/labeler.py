@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from django.db.models import Count
 from django.http import QueryDict
 
+from apps.core.bad_input import BadParameters
+from apps.core.integers import out_of_range
 from apps.core.pagination import BadCursor, Page, paginate
 from apps.labels.models import Label, LabelClass
 from apps.plots.models import Plot, PlotType
@@ -56,7 +58,14 @@ def _int(params: QueryDict, name: str, label: str, problems: list[str]) -> int |
     return None
 
 
+# The parameters holding ids or run numbers: one too large for the database is refused (400).
+NUMERIC = ("plot_type", "run_min", "run_max", "label", "ids")
+
+
 def read_state(params: QueryDict, experiment) -> LabelerState:
+    too_large = {name: errors for name, errors in out_of_range(params).items() if name in NUMERIC}
+    if too_large:
+        raise BadParameters(too_large)
     state = LabelerState()
     raw_type = params.get("plot_type", "")
     if raw_type:

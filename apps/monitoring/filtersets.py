@@ -5,6 +5,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from apps.core.api.filters import IntegerFilter
+from apps.core.integers import IdChoiceFilter, IdMultipleChoiceFilter
 from apps.experiments.models import Experiment
 from apps.labels.choices import Meaning
 from apps.labels.models import LabelClass
@@ -19,7 +20,7 @@ class ClassifierModelFilterSet(filters.FilterSet):
         to_field_name="slug",
         help_text="Experiment slug.",
     )
-    plot_type = filters.ModelChoiceFilter(queryset=PlotType.objects.all(), help_text="Plot type id.")
+    plot_type = IdChoiceFilter(queryset=PlotType.objects.all(), help_text="Plot type id.")
     plot_type_name = filters.CharFilter(field_name="plot_type__name", help_text="Plot type name.")
     status = filters.ChoiceFilter(choices=ClassifierModel.Status.choices, help_text="queued, training, ready...")
     architecture = filters.CharFilter(help_text="compact, inception_v3, vgg16 or vit.")
@@ -46,8 +47,8 @@ class ClassificationFilterSet(filters.FilterSet):
         to_field_name="slug",
         help_text="Experiment slug.",
     )
-    plot_type = filters.ModelMultipleChoiceFilter(queryset=PlotType.objects.all(), help_text="Plot type id(s).")
-    group = filters.ModelChoiceFilter(
+    plot_type = IdMultipleChoiceFilter(queryset=PlotType.objects.all(), help_text="Plot type id(s).")
+    group = IdChoiceFilter(
         queryset=PlotGroup.objects.all(),
         method="filter_group",
         help_text="Plot group id; a super group selects every plot type under it.",
@@ -57,7 +58,7 @@ class ClassificationFilterSet(filters.FilterSet):
     run = IntegerFilter(field_name="run_number", help_text="Exactly this run number.")
     run_min = IntegerFilter(field_name="run_number", lookup_expr="gte", help_text="Runs from this number.")
     run_max = IntegerFilter(field_name="run_number", lookup_expr="lte", help_text="Runs up to this number.")
-    verdict = filters.ModelChoiceFilter(
+    verdict = IdChoiceFilter(
         field_name="verdict_class", queryset=LabelClass.objects.all(), help_text="Verdict label class id."
     )
     verdict_name = filters.CharFilter(field_name="verdict_class__name", help_text="Verdict class name, e.g. Bad.")

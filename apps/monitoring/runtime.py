@@ -13,6 +13,7 @@ from datetime import timedelta
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
+from apps.core.bad_input import reject_out_of_range
 from apps.labels.choices import Meaning
 from apps.monitoring.filtersets import ClassificationFilterSet
 from apps.monitoring.models import ActiveModel, Classification
@@ -145,6 +146,7 @@ def monitoring_log(experiment, params, hours: int = DEFAULT_WINDOW_HOURS):
         base = base.filter(plot_type__experiment=experiment)
     filterset = ClassificationFilterSet(params, queryset=base)
     if not filterset.is_valid():
+        reject_out_of_range(filterset.form)
         return filterset, [], False
     rows = list(
         filterset.qs.select_related("plot_type", "verdict_class", "plot", "model").order_by(

@@ -7,13 +7,15 @@ import json
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
-from django.http import HttpResponseBadRequest, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.core.access import read_required
+from apps.core.bad_input import BadParameters
+from apps.core.integers import parse_id_list
 from apps.core.selection import current_experiment
 from apps.labels.models import LabelClass
 from apps.monitoring import runtime, services
@@ -50,9 +52,9 @@ def runtime_page(request):
 def runtime_cards(request):
     """Cards for ``?plot_type=1&plot_type=2`` as HTML snippets, for a page that got a push."""
     try:
-        ids = [int(v) for v in request.GET.getlist("plot_type")][:200]
-    except ValueError:
-        return HttpResponseBadRequest("plot_type must be ids")
+        ids = parse_id_list(",".join(request.GET.getlist("plot_type")), "plot_type", limit=200)
+    except ValidationError as exc:
+        raise BadParameters.from_validation_error(exc) from None
     cards = runtime.runtime_cards(current_experiment(request), ids)
     html = {c.plot_type.pk: render_to_string("monitoring/_card.html", {"card": c}, request=request) for c in cards}
     return JsonResponse({"cards": html, "bad": [c.plot_type.pk for c in cards if c.is_bad]})

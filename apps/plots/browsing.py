@@ -1,6 +1,7 @@
 """The plot browser's state, read from the URL: filters (PlotFilterSet), sort, page size, view, cursor.
 
-Malformed values never fail the page: each is dropped with a message saying what was ignored.
+Malformed values never fail the page: each is dropped with a message saying what was ignored;
+only an integer too large for the database is refused (400), as the API refuses it.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from dataclasses import dataclass, field
 
 from django.http import QueryDict
 
+from apps.core.bad_input import reject_out_of_range
 from apps.core.pagination import BadCursor, Page, paginate
 from apps.experiments.models import Campaign, Experiment, RunPeriod
 from apps.labels.models import LabelClass
@@ -94,6 +96,8 @@ def read_state(params: QueryDict, default_experiment: Experiment | None) -> Brow
     problems: list[str] = []
     probe = PlotFilterSet(data, queryset=Plot.objects.none())
     if not probe.form.is_valid():
+        # An id wider than the database is refused with a 400 page, as the API does; the rest is dropped.
+        reject_out_of_range(probe.form)
         for name, errors in probe.form.errors.items():
             label = FIELD_LABELS.get(name, name.replace("_", " ").capitalize())
             shown = ", ".join(data.getlist(name)) or "(empty)"

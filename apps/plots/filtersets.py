@@ -5,13 +5,13 @@ from django import forms
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from apps.core.integers import MAX_DB_INT, IdChoiceFilter, IdMultipleChoiceFilter, range_error
 from apps.experiments.models import Campaign, Experiment, RunPeriod
 from apps.labels.models import LabelClass
 from apps.plots.models import Plot, PlotGroup, PlotType
 
 UNLABELED = "unlabeled"
-# Larger ids cannot exist, and some databases fail on them instead of matching nothing.
-MAX_ID = 2**63 - 1
+MAX_ID = MAX_DB_INT
 
 # Sort keys offered to users → the (column, ...) order; every order ends on id so it is total.
 SORTS = {
@@ -36,8 +36,10 @@ class LabelChoiceField(forms.CharField):
         value = super().clean(value)
         if value in (None, "") or value == UNLABELED:
             return value
-        if not (str(value).isascii() and str(value).isdigit()) or int(value) > MAX_ID:
+        if not (str(value).isascii() and str(value).isdigit()):
             raise forms.ValidationError("Use a label class id or 'unlabeled'.")
+        if int(value) > MAX_ID:
+            raise range_error(value)
         return int(value)
 
 
@@ -60,8 +62,10 @@ class VerdictChoiceField(forms.CharField):
         value = super().clean(value)
         if value in (None, "") or value == UNCLASSIFIED:
             return value
-        if not (str(value).isascii() and str(value).isdigit()) or int(value) > MAX_ID:
+        if not (str(value).isascii() and str(value).isdigit()):
             raise forms.ValidationError("Use a label class id or 'none'.")
+        if int(value) > MAX_ID:
+            raise range_error(value)
         return int(value)
 
 
@@ -81,16 +85,22 @@ class PlotFilterSet(filters.FilterSet):
     experiment = filters.ModelChoiceFilter(
         queryset=Experiment.objects.all(), to_field_name="slug", help_text="Experiment slug."
     )
-    run_period = filters.ModelChoiceFilter(queryset=RunPeriod.objects.all(), help_text="Run period id.")
-    run_min = filters.NumberFilter(field_name="run_number", lookup_expr="gte", min_value=0, help_text="Lowest run.")
-    run_max = filters.NumberFilter(field_name="run_number", lookup_expr="lte", min_value=0, help_text="Highest run.")
-    run = filters.NumberFilter(field_name="run_number", min_value=0, help_text="Exactly this run number.")
-    campaign = filters.ModelChoiceFilter(queryset=Campaign.objects.all(), help_text="Campaign id.")
+    run_period = IdChoiceFilter(queryset=RunPeriod.objects.all(), help_text="Run period id.")
+    run_min = filters.NumberFilter(
+        field_name="run_number", lookup_expr="gte", min_value=0, max_value=MAX_ID, help_text="Lowest run."
+    )
+    run_max = filters.NumberFilter(
+        field_name="run_number", lookup_expr="lte", min_value=0, max_value=MAX_ID, help_text="Highest run."
+    )
+    run = filters.NumberFilter(
+        field_name="run_number", min_value=0, max_value=MAX_ID, help_text="Exactly this run number."
+    )
+    campaign = IdChoiceFilter(queryset=Campaign.objects.all(), help_text="Campaign id.")
     # distinct=False: a foreign-key IN never repeats a row, and DISTINCT makes MySQL sort every match.
-    plot_type = filters.ModelMultipleChoiceFilter(
+    plot_type = IdMultipleChoiceFilter(
         queryset=PlotType.objects.all(), distinct=False, help_text="Plot type id (repeat)."
     )
-    group = filters.ModelChoiceFilter(
+    group = IdChoiceFilter(
         queryset=PlotGroup.objects.all(),
         method="filter_group",
         help_text="Plot group id; a super group selects every plot type under it.",

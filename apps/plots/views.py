@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponseBadRequest, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -12,6 +12,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts.permissions import can_label
 from apps.core.access import read_required, wants_json
+from apps.core.bad_input import BadParameters
+from apps.core.integers import is_out_of_range, parse_id_list
 from apps.core.selection import current_experiment
 from apps.labels.models import Label, LabelClass
 from apps.labels.services import apply_labels, erase_labels
@@ -68,9 +70,9 @@ def plot_list(request):
 def plot_list_new(request):
     """Cards for the plots of a live ``plots.created`` event that match the browser's filters."""
     try:
-        ids = [int(i) for i in request.GET.get("ids", "").split(",") if i][:MAX_LIVE_IDS]
-    except ValueError:
-        return HttpResponseBadRequest("ids must be a comma-separated list of plot ids")
+        ids = parse_id_list(request.GET.get("ids", ""), "ids", limit=MAX_LIVE_IDS)
+    except ValidationError as exc:
+        raise BadParameters.from_validation_error(exc) from None
     params = request.GET.copy()
     params.pop("ids", None)
     state = browsing.read_state(params, current_experiment(request))
@@ -167,7 +169,8 @@ def plot_label(request, pk: int):
         erase_labels([plot], user=request.user)
         return answer(200, "Label cleared.", label=None)
     cls_id = request.POST.get("label_class", "")
-    cls = LabelClass.objects.filter(pk=int(cls_id)).first() if cls_id.isdigit() else None
+    valid = cls_id.isascii() and cls_id.isdigit() and not is_out_of_range(cls_id)
+    cls = LabelClass.objects.filter(pk=int(cls_id)).first() if valid else None
     if cls is None:
         return answer(400, "Choose a label class.")
     try:
