@@ -17,7 +17,7 @@ from django.core.management import CommandError, call_command
 from PIL import Image
 
 from apps.experiments.models import Campaign, Experiment, Run
-from apps.plots.ingest import Ingestor, crawl
+from apps.plots.ingest import SLOT_TAKEN, Ingestor, crawl
 from apps.plots.layout import HYDRA_LAYOUT, LayoutError, PlotRef, compile_layout, parse
 from apps.plots.models import Plot, PlotType
 from apps.plots.signals import plots_ingested
@@ -361,7 +361,7 @@ def test_a_different_image_for_a_filled_slot_is_rejected(tmp_path, experiment, m
     counts, _, errors = ingest(root, experiment)
 
     assert counts == (0, 1, 1)
-    assert errors == [f"rejected {PERIOD}/Run080464/CDC_occupancy.png: this plot slot already holds a different image"]
+    assert errors == [f"rejected {PERIOD}/Run080464/CDC_occupancy.png: {SLOT_TAKEN} (sha256 {original.sha256})"]
     assert Plot.objects.get(plot_type__name="CDC_occupancy").sha256 == original.sha256
     assert_nothing_partial(media_root)
 
@@ -379,8 +379,9 @@ def test_two_files_for_one_slot_in_one_batch_keep_the_first(tmp_path, experiment
     )
     counts, _, errors = ingest(root, experiment)
     assert counts == (1, 1, 1)
-    assert errors == ["rejected P2/Run000001/A.png: this plot slot already holds a different image"]
-    assert Plot.objects.get().original_path == "P1/Run000001/A.png"
+    first = Plot.objects.get()
+    assert errors == [f"rejected P2/Run000001/A.png: {SLOT_TAKEN} (sha256 {first.sha256})"]
+    assert first.original_path == "P1/Run000001/A.png"
     assert_nothing_partial(media_root)
 
 

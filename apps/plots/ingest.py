@@ -59,6 +59,14 @@ class Outcome:
     status: str  # "new", "duplicate" or "rejected"
     plot: Plot | None = None
     reason: str = ""
+    held_sha256: str = ""  # for a slot taken by a different image: the sha256 of the image it holds
+
+
+SLOT_TAKEN = "this plot slot already holds a different image"
+
+
+def slot_taken(name: str, held_sha256: str) -> Outcome:
+    return Outcome(name, "rejected", reason=f"{SLOT_TAKEN} (sha256 {held_sha256})", held_sha256=held_sha256)
 
 
 @dataclass
@@ -204,7 +212,7 @@ class Ingestor:
             elif held[0] == digest:
                 outcomes[i] = Outcome(source.name, "duplicate", plot=held[1])
             else:
-                outcomes[i] = Outcome(source.name, "rejected", reason="this plot slot already holds a different image")
+                outcomes[i] = slot_taken(source.name, held[0])
 
         stored = self._store_all([(data, digest) for _, _, _, data, digest in fresh])
         good = []
@@ -258,7 +266,7 @@ class Ingestor:
                                 plot.save()
                             outcomes[i] = Outcome(source.name, "new", plot=plot)
                         except IntegrityError:
-                            outcomes[i] = Outcome(source.name, "duplicate")
+                            outcomes[i] = self._raced(source, plot)
         except BaseException:
             # The transaction rolled back: rows created in it (runs, plot types) are gone too.
             self._forget_cached_rows()
@@ -280,6 +288,22 @@ class Ingestor:
                 },
             )
         return outcomes
+
+    @staticmethod
+    def _raced(source: Source, plot: Plot) -> Outcome:
+        """The outcome for a slot another ingest filled between our look-up and our insert."""
+        # A locking read sees the committed row even where the transaction reads a snapshot (MySQL).
+        held = (
+            Plot.objects.select_for_update()
+            .filter(plot_type_id=plot.plot_type_id, run_id=plot.run_id, campaign_id=plot.campaign_id, chunk=plot.chunk)
+            .only("id", "sha256")
+            .first()
+        )
+        if held is None:
+            return Outcome(source.name, "rejected", reason="another upload was filling this plot slot; try again")
+        if held.sha256 != plot.sha256:
+            return slot_taken(source.name, held.sha256)
+        return Outcome(source.name, "duplicate", plot=held)
 
     def _fetch_ids(self, plots: list[Plot]) -> None:
         # Backends that cannot return ids from a bulk insert (MySQL): look them up by slot.

@@ -84,7 +84,8 @@ def test_a_different_image_for_a_filled_slot_is_a_409_and_changes_nothing(upload
     before = stored_files(media_root)
     response = uploader.post(URL, form(experiment, make_png(seed=4)), format="multipart")
     assert response.status_code == 409
-    assert error_of(response)["code"] == "slot_taken"
+    error = error_of(response)
+    assert error["code"] == "slot_taken" and error["details"]["sha256"] == Plot.objects.get().sha256
     assert Plot.objects.count() == 1 and stored_files(media_root) == before
 
 

@@ -48,8 +48,8 @@ ERRORS = {
         "error": {
             "status": 409,
             "code": "slot_taken",
-            "message": "this plot slot already holds a different image",
-            "details": {},
+            "message": "this plot slot already holds a different image (sha256 9f86d081…)",
+            "details": {"name": "CDC_occupancy.png", "sha256": "9f86d081…"},
         }
     },
     413: {

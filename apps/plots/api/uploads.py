@@ -19,7 +19,7 @@ from rest_framework import status
 
 from apps.core.api.exceptions import ApiError, PayloadTooLarge
 from apps.core.api.filters import MAX_INT
-from apps.plots.ingest import Ingestor, Outcome, Source
+from apps.plots.ingest import SLOT_TAKEN, Ingestor, Outcome, Source
 from apps.plots.layout import IMAGE_SUFFIXES, PlotRef, compile_layout
 
 # Room for the multipart boundaries and the form fields around one image.
@@ -51,7 +51,7 @@ def status_for(reason: str) -> tuple[int, str]:
         what = reason.split(" ", 2)[1]
         what = "plot_type" if what == "plot" else what
         return status.HTTP_400_BAD_REQUEST, f"unknown_{what}"
-    if "already holds a different image" in reason:
+    if reason.startswith(SLOT_TAKEN):
         return status.HTTP_409_CONFLICT, "slot_taken"
     if "over the limit" in reason:
         return status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, "too_large"

@@ -244,7 +244,10 @@ class PlotViewSet(viewsets.GenericViewSet):
             outcome = ingestor.ingest([source]).outcomes[0]
         if outcome.status == "rejected":
             code_status, code = status_for(outcome.reason)
-            raise ApiError(code_status, code, outcome.reason, {"name": outcome.name})
+            details = {"name": outcome.name}
+            if outcome.held_sha256:
+                details["sha256"] = outcome.held_sha256
+            raise ApiError(code_status, code, outcome.reason, details)
         if outcome.status == "new":
             # The ingestor's plot already carries its plot type, run, period and campaign: no second read.
             plot = outcome.plot
