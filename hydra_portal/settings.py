@@ -40,7 +40,7 @@ OPEN_ACCESS = env_bool("HYDRA_OPEN_ACCESS", True)
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    "apps.accounts.admin_site.PortalAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -123,6 +123,8 @@ AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
 globals().update(ldap_settings())
 if "AUTH_LDAP_SERVER_URI" in globals():
     AUTHENTICATION_BACKENDS.insert(0, "django_auth_ldap.backend.LDAPBackend")
+# Every way in goes through one login throttle; this backend refuses locked names and addresses first.
+AUTHENTICATION_BACKENDS.insert(0, "apps.accounts.throttle.LockoutBackend")
 LOGIN_MAX_FAILURES = env_int("HYDRA_LOGIN_MAX_FAILURES", 5, minimum=1)
 LOGIN_LOCKOUT_SECONDS = env_int("HYDRA_LOGIN_LOCKOUT_SECONDS", 900, minimum=1)
 LOGIN_URL = "login"

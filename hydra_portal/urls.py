@@ -6,10 +6,6 @@ from django.urls import include, path, re_path
 from apps.accounts.forms import LoginForm
 from apps.core import views as core_views
 
-admin.site.site_header = "Hydra portal administration"
-admin.site.site_title = "Hydra portal"
-admin.site.index_title = "Experiments, plot types, groups and labels"
-
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("plots/<int:pk>/image", core_views.plot_image, name="plot-image"),

@@ -10,7 +10,9 @@ class AccountsConfig(AppConfig):
 
         from apps.accounts.ldap import connect_signals
         from apps.accounts.roles import sync_admin_role
+        from apps.accounts.throttle import connect_signals as connect_throttle
 
         connect_signals()
+        connect_throttle()
         # Permissions of new models appear after migrations; Admin must hold them too.
         post_migrate.connect(sync_admin_role, dispatch_uid="hydra-sync-admin-role")
