@@ -180,6 +180,11 @@ else:
 MAX_UPLOAD_BYTES = env_int("HYDRA_MAX_UPLOAD_BYTES", 512 * 1024 * 1024, minimum=1)
 MAX_ARCHIVE_BYTES = env_int("HYDRA_MAX_ARCHIVE_BYTES", 2 * 1024 * 1024 * 1024, minimum=1)
 MAX_ARCHIVE_MEMBERS = env_int("HYDRA_MAX_ARCHIVE_MEMBERS", 10_000, minimum=1)
+# Request bodies, checked as they arrive (hydra_portal/body_limits.py): without valid credentials a
+# body may have at most ANONYMOUS_MAX_BODY_BYTES, and a body that stops arriving for BODY_TIMEOUT
+# seconds is answered 408.
+ANONYMOUS_MAX_BODY_BYTES = env_int("HYDRA_ANONYMOUS_MAX_BODY_BYTES", 64 * 1024, minimum=1024)
+BODY_TIMEOUT = env_float("HYDRA_BODY_TIMEOUT", 30.0, minimum=0.1)
 # Files in one multipart request (Django's own default is 100); the byte limit above still holds.
 DATA_UPLOAD_MAX_NUMBER_FILES = env_int("HYDRA_MAX_UPLOAD_FILES", 1000, minimum=1)
 
