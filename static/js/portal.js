@@ -52,11 +52,23 @@
     setTimeout(() => item.remove(), 4000);
   };
 
-  /** True while the user types in a field: page shortcuts must not fire then. */
+  // Inputs whose keys are text: checkboxes, radios, buttons and the like take no letters.
+  const TEXT_INPUTS = ["text", "search", "email", "url", "tel", "password", "number",
+    "date", "datetime-local", "month", "week", "time"];
+  const SLIDER_KEYS = ["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "Home", "End", "PageUp", "PageDown"];
+
+  /** True while the user types in a field: page shortcuts must not fire then.
+   *  A clicked checkbox, slider or button keeps focus but takes no letters, so shortcuts still work;
+   *  a slider keeps its own arrow keys. */
   Hydra.typing = function (event) {
     const t = event.target;
+    if (event.isComposing) return true;
     if (!t || !t.closest) return false;
-    return Boolean(t.closest("input, textarea, select, [contenteditable=true]")) || event.isComposing;
+    if (t.closest("textarea, select, [contenteditable=''], [contenteditable=true]")) return true;
+    if (t.tagName !== "INPUT") return false;
+    const type = t.type; // the browser's reading: a missing or unknown type is "text"
+    if (type === "range") return SLIDER_KEYS.includes(event.key);
+    return TEXT_INPUTS.includes(type);
   };
 
   Hydra.plainKey = function (event) {

@@ -56,3 +56,30 @@ def test_a_labeler_labels_the_plot_with_a_hotkey(page, browser_context, live_url
     page.keyboard.press("Delete")
     expect(page.locator("#current-label")).to_contain_text("Unlabeled")
     assert Plot.objects.get(pk=plot.pk).label_class is None
+
+
+def test_the_label_hotkeys_still_work_after_a_click_on_a_checkbox_or_a_slider(page, browser_context, live_url):
+    from django.conf import settings
+
+    world = demo.build(runs=9)
+    pt = world.types[0]
+    user = factories.user("lena", roles=[LABELER])
+    factories.labeling_grant(user, plot_type=pt)
+    plot = world.plots[(pt.name, demo.FIRST_RUN + 8)]  # a newest run: unlabeled
+    model = factories.classifier_model(pt, activate=True)
+    (settings.MEDIA_ROOT / "gradcam").mkdir(exist_ok=True)
+    (settings.MEDIA_ROOT / "gradcam" / "map.png").write_bytes(factories.png_bytes(8, 8))
+    factories.classification(plot, model, verdict="Bad", gradcam="gradcam/map.png")
+    login(browser_context, live_url, user)
+    page.goto(f"/plots/{plot.pk}/")
+    expect(page.locator("#current-label")).to_contain_text("Unlabeled")
+
+    page.click("#gradcam-toggle")
+    expect(page.locator("#gradcam-toggle")).to_be_checked()
+    page.keyboard.press("b")
+    expect(page.locator("#current-label")).to_contain_text("Bad")
+
+    page.click("#zoom")
+    page.keyboard.press("g")
+    expect(page.locator("#current-label")).to_contain_text("Good")
+    assert Plot.objects.get(pk=plot.pk).label_class.name == "Good"
