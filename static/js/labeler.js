@@ -3,9 +3,6 @@
 (function () {
   "use strict";
   const Hydra = window.Hydra;
-  // The editor's class filter submits itself on change (from here: the CSP forbids inline handlers).
-  const autosubmit = document.querySelector("select[data-autosubmit]");
-  if (autosubmit) autosubmit.addEventListener("change", () => autosubmit.form.requestSubmit());
   const config = JSON.parse(document.getElementById("labeler-config").textContent);
   const tilesBox = document.getElementById("tiles");
   const palette = document.getElementById("palette");
