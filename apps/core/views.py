@@ -3,7 +3,7 @@ from django.db import connection
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 from django.views.static import serve
 
 from apps.core import charts, dashboard
@@ -38,7 +38,7 @@ def home(request):
     return render(request, "core/home.html", context)
 
 
-@require_GET
+@require_safe  # HEAD too: download managers and caches ask for the size first
 @read_required
 def plot_image(request, pk: int):
     """The full image, downloadable under a name that carries run number and plot type."""
@@ -49,7 +49,7 @@ def plot_image(request, pk: int):
     return FileResponse(open(path, "rb"), as_attachment="download" in request.GET, filename=plot.download_name)
 
 
-@require_GET
+@require_safe  # HEAD too: download managers and caches ask for the size first
 @read_required
 def media(request, path: str):
     response = serve(request, path, document_root=settings.MEDIA_ROOT)

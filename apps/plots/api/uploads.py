@@ -53,6 +53,9 @@ def status_for(reason: str) -> tuple[int, str]:
         return status.HTTP_400_BAD_REQUEST, f"unknown_{what}"
     if reason.startswith(SLOT_TAKEN):
         return status.HTTP_409_CONFLICT, "slot_taken"
+    if reason.startswith("image is") and "pixels, over the limit" in reason or "too large to decode" in reason:
+        # The bytes may be few (a huge blank PNG compresses well): the image, not the request, is refused.
+        return status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, "too_many_pixels"
     if "over the limit" in reason:
         return status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, "too_large"
     if reason.startswith("cannot store"):
@@ -159,6 +162,10 @@ class BulkUpload:
             if source is not None:
                 yield source
         for member in self._members:
+            if _escapes(member.filename):
+                # Nothing is ever unpacked to disk, but such a name is refused all the same, and said so.
+                self._reject(member.filename, "the path leaves the archive ('..' or an absolute path)")
+                continue
             if not member.filename.lower().endswith(IMAGE_SUFFIXES):
                 self._reject(member.filename, "not an image file name (.png, .jpg, .gif, .webp)")
                 continue
@@ -182,7 +189,14 @@ class BulkUpload:
         return self.results
 
 
+def _escapes(name: str) -> bool:
+    parts = name.replace("\\", "/").split("/")
+    return name.startswith(("/", "\\")) or ".." in parts
+
+
 def _hidden(name: str) -> bool:
+    if _escapes(name):
+        return False  # not skipped silently: rejected with a reason
     return name.startswith("__MACOSX/") or any(part.startswith(".") for part in name.split("/") if part)
 
 
