@@ -119,8 +119,8 @@ def plots(state: LabelerState):
 def page(state: LabelerState) -> Page:
     qs = (
         plots(state)
-        .select_related("label_class")
-        .only("id", "run_number", "chunk", "thumbnail", "image", "plot_type_id", "campaign_id", "label_class")
+        .select_related("label_class", "campaign")
+        .only("id", "run_number", "chunk", "thumbnail", "image", "plot_type_id", "campaign", "label_class")
     )
     try:
         return paginate(qs, ORDER, state.after, PAGE_SIZE)

@@ -92,7 +92,7 @@ def runtime_cards(experiment, plot_type_ids=None) -> list[Card]:
     plots = {
         p.plot_type_id: p
         for p in Plot.objects.filter(pk__in=[t.newest_plot for t in types if t.newest_plot])
-        .select_related("verdict_class")
+        .select_related("verdict_class", "campaign")
         .annotate(gradcam=Subquery(gradcam))
     }
     active = {a.plot_type_id: a.model for a in ActiveModel.objects.filter(plot_type__in=types).select_related("model")}
@@ -149,7 +149,7 @@ def monitoring_log(experiment, params, hours: int = DEFAULT_WINDOW_HOURS):
         reject_out_of_range(filterset.form)
         return filterset, [], False
     rows = list(
-        filterset.qs.select_related("plot_type", "verdict_class", "plot", "model").order_by(
+        filterset.qs.select_related("plot_type", "verdict_class", "plot__campaign", "model").order_by(
             "plot_type__name", "-created_at", "-id"
         )[: MAX_LOG_ROWS + 1]
     )

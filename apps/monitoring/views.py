@@ -172,7 +172,7 @@ def model_page(request, pk: int):
     active = ActiveModel.objects.filter(plot_type_id=model.plot_type_id).first()
     classes = {c.name: c for c in LabelClass.objects.filter(experiment_id=model.plot_type.experiment_id)}
     disagreements = (model.metrics or {}).get("disagreements", [])[:60]
-    plots = Plot.objects.filter(pk__in=[d["plot"] for d in disagreements]).select_related("label_class")
+    plots = Plot.objects.filter(pk__in=[d["plot"] for d in disagreements]).select_related("label_class", "campaign")
     by_id = {p.pk: p for p in plots}
     rows = [dict(d, plot_obj=by_id[d["plot"]]) for d in disagreements if d["plot"] in by_id]
     context = {
