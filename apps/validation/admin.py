@@ -48,6 +48,10 @@ class EmbeddingSpaceAdmin(admin.ModelAdmin):
     list_filter = ["method", "plot_type__experiment"]
     readonly_fields = [f.name for f in EmbeddingSpace._meta.fields]
 
+    def has_add_permission(self, request):
+        # A map is computed by its job; an empty hand-made one has no plot type and cannot be saved.
+        return False
+
 
 @admin.register(AutoencoderModel)
 class AutoencoderModelAdmin(admin.ModelAdmin):
