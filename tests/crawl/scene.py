@@ -1,0 +1,137 @@
+"""The assembled product in a small state of real use, built through the paths a deployment uses.
+
+``seed_demo`` makes the experiment, users, groups, grants and labels; the training service queues a
+tiny shared model (and a spare one) on the worker; ``classify`` gives every plot a verdict with a GradCAM map; the
+validation pages start a report and an explore map (and a map of a plot type without plots, which
+fails); people, wiki and account pages leave audit entries, a question, an answer and an API token.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.test import Client
+
+from apps.accounts.roles import ADMIN
+
+RUNS = 5  # seed_demo holds every fifth run out of training: one held-out run, four to learn from
+TINY_TRAINING = {
+    "input_shape": [32, 32, 1],
+    "epochs": 1,
+    "batch_size": 16,
+    "learning_rate": 0.01,
+    "validation_fraction": 0.25,
+    "options": {"filters": [4, 8]},
+}
+EMPTY_TYPE = "DIRC_hits"  # configured, no plots yet: its map job fails
+
+
+@dataclass
+class Identity:
+    """Who browses: a user to log in as (None: anonymous) and whether reading is open to anyone."""
+
+    name: str
+    username: str | None = None
+    open_access: bool = True
+
+    def client(self) -> Client:
+        client = Client(raise_request_exception=False)
+        if self.username:
+            client.force_login(get_user_model().objects.get(username=self.username))
+        return client
+
+
+IDENTITIES = [
+    Identity("anonymous-open"),
+    Identity("anonymous-closed", open_access=False),
+    Identity("viewer", "viewer"),
+    Identity("labeler", "shifter"),  # seed_demo grants the shifter one plot group
+    Identity("expert", "expert"),
+    Identity("admin", "boss"),  # given the Admin role on /people/, as a real admin is made
+    Identity("superuser", "demo"),
+]
+
+
+@dataclass
+class Scene:
+    seconds: float = 0.0
+    ids: dict = field(default_factory=dict)
+
+
+def _ok(response, what: str):
+    """The answer of a page action: a page or a redirect elsewhere than the login page, and no error message."""
+    from django.contrib.messages import get_messages
+
+    location = response.get("Location", "")
+    errors = [m.message for m in get_messages(response.wsgi_request) if m.level_tag == "error"]
+    assert response.status_code in (200, 302) and "/login/" not in location and not errors, (
+        f"{what}: {response.status_code} {location} {errors} {response.content[:300]!r}"
+    )
+    return response
+
+
+def build() -> Scene:
+    import dramatiq
+
+    from apps.experiments.models import Campaign
+    from apps.jobs.models import Job
+    from apps.monitoring.services import request_training
+    from apps.plots.models import Plot, PlotType
+    from apps.wiki.models import Question
+    from tests import factories
+
+    started = time.perf_counter()
+    # A transactional test earlier in the session may have flushed the roles the migrations made.
+    factories.restore_roles()
+    factories.grant_monitoring_roles()
+    quiet = io.StringIO()
+    call_command("seed_demo", runs=RUNS, workers=1, stdout=quiet, stderr=quiet)
+    User = get_user_model()
+    demo = User.objects.get(username="demo")
+    expert = User.objects.get(username="expert")
+    boss = User.objects.create_user("boss", email="boss@example.org", password="boss-password-1")
+    types = list(PlotType.objects.filter(experiment__name="GlueX").order_by("name"))
+    empty = PlotType.objects.create(experiment=types[0].experiment, name=EMPTY_TYPE, detector="DIRC")
+
+    admin = Client()
+    admin.force_login(demo)
+    # Roles and grants through the people page: audited like an admin's clicks.
+    _ok(admin.post(f"/people/{boss.pk}", {"action": "roles", "roles": [ADMIN]}), "give boss the Admin role")
+    _ok(admin.post(f"/people/{boss.pk}", {"action": "grant", "target": f"type:{types[0].pk}"}), "grant a type")
+    _ok(admin.post("/account/", {"name": "nightly uploads"}), "issue an API token")
+
+    request_training(types[0], user=expert, hyper_parameters=TINY_TRAINING, shared_with=types[1:], activate=True)
+    # A second version, left inactive: its page offers Activate.
+    request_training(types[0], hyper_parameters=TINY_TRAINING, shared_with=types[1:], force=True, activate=False)
+    dramatiq.get_broker().join_all(timeout=120_000)
+    call_command("classify", stdout=quiet, stderr=quiet)
+
+    online = Campaign.objects.get(experiment=types[0].experiment, is_reference=False)
+    by_expert = Client()
+    by_expert.force_login(expert)
+    _ok(by_expert.post("/validation/reports/new", {"campaign": online.pk}), "start a validation report")
+    for pt in (types[0], empty):
+        data = {"plot_type": pt.pk, "method": "pixels", "clusters": "kmeans"}
+        _ok(by_expert.post("/validation/maps/compute", data), f"compute the map of {pt.name}")
+    edit = {"description": "Occupancy per wire; **hot** wires show as bright lines.", "summary": "what to look for"}
+    _ok(by_expert.post(f"/plot-types/{types[0].pk}/edit/", edit), "edit a plot type page")
+    viewer = Client()
+    viewer.force_login(User.objects.get(username="viewer"))
+    _ok(viewer.post(f"/plot-types/{types[0].pk}/questions/", {"text": "Is a dark ring Bad?"}), "ask a question")
+    question = Question.objects.get(plot_type=types[0])
+    _ok(by_expert.post(f"/questions/{question.pk}/answer/", {"text": "Only if it lasts a run."}), "answer it")
+    dramatiq.get_broker().join_all(timeout=120_000)
+
+    jobs = {j.kind + ":" + j.status for j in Job.objects.all()}
+    assert {"train:done", "classify:done", "validation.report:done", "validation.map:done"} <= jobs, jobs
+    assert "validation.map:failed" in jobs, jobs
+    classified = Plot.objects.filter(classifications__gradcam__gt="").distinct()
+    assert classified.exists(), "no plot has a verdict with a GradCAM map"
+    return Scene(
+        seconds=time.perf_counter() - started,
+        ids={"plot_type": types[0].pk, "empty_type": empty.pk, "classified_plot": classified.first().pk},
+    )
