@@ -111,6 +111,31 @@ def cell_histograms(
     return hist.tolist()
 
 
+def per_group(
+    scores: np.ndarray, y_true: Sequence[int], groups: Sequence[str], classes: Sequence[str], bad_class: str = "Bad"
+) -> dict[str, dict]:
+    """Accuracy and Bad recall and precision of each group (plot type) of a test set.
+
+    A model shared by several plot types can be good on one and poor on another; one figure for
+    all of them hides that.
+    """
+    scores = np.asarray(scores, dtype=float).reshape(-1, len(classes))
+    truth = np.asarray(y_true, dtype=int)
+    names = np.asarray(list(groups), dtype=object)
+    out = {}
+    for group in sorted(set(names.tolist())):
+        mask = names == group
+        predicted = scores[mask].argmax(axis=1)
+        bad = per_class_metrics(confusion_matrix(truth[mask], predicted, len(classes)), classes).get(bad_class, {})
+        out[str(group)] = {
+            "tested_on": int(mask.sum()),
+            "accuracy": round(float(np.mean(predicted == truth[mask])), 4),
+            "bad_recall": bad.get("recall"),
+            "bad_precision": bad.get("precision"),
+        }
+    return out
+
+
 def evaluate(scores: np.ndarray, y_true: Sequence[int], classes: Sequence[str], bad_class: str = "Bad") -> dict:
     """Everything the model page shows about a test set, as JSON-ready values."""
     scores = np.asarray(scores, dtype=float).reshape(-1, len(classes))

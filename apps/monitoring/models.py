@@ -77,6 +77,21 @@ class ClassifierModel(models.Model):
         ids = set(self.plot_types.values_list("id", flat=True)) if self.pk else set()
         return sorted(ids | {self.plot_type_id})
 
+    def figures_for(self, plot_type) -> dict:
+        """Test figures (tested_on, accuracy, bad_recall, bad_precision) of this model on ``plot_type``.
+
+        ``scope`` is "type" when they are this plot type's own, "all" when a model shared by several
+        plot types was evaluated before figures were kept per type (then they are for all of them).
+        """
+        metrics = self.metrics or {}
+        keys = ("tested_on", "accuracy", "bad_recall", "bad_precision")
+        per_type = metrics.get("per_plot_type")
+        if per_type is not None:
+            own = per_type.get(plot_type.name) or {"tested_on": 0}
+            return {**{k: own.get(k) for k in keys}, "scope": "type"}
+        shared = len({t.pk for t in self.plot_types.all()} | {self.plot_type_id}) > 1
+        return {**{k: metrics.get(k) for k in keys}, "scope": "all" if shared else "type"}
+
     def threshold_values(self) -> dict[str, float]:
         return {name: float(t.get("value", 0.5)) for name, t in (self.thresholds or {}).items()}
 

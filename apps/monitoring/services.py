@@ -12,7 +12,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from apps.audit import record
@@ -63,6 +63,24 @@ def data_fingerprint(plot_types, examples: list[Example] | None = None) -> str:
     if examples is None:
         examples = training_examples(plot_types)
     return training_fingerprint(examples, excluded_classes(plot_types[0]))
+
+
+def model_counts(type_ids) -> dict[int, tuple[int, int]]:
+    """(ready, all) models per plot type, counting a shared model for every plot type it serves."""
+    served = list(
+        ClassifierModel.plot_types.through.objects.filter(plottype_id__in=type_ids).values_list(
+            "classifiermodel_id", "plottype_id"
+        )
+    )
+    rows = ClassifierModel.objects.filter(Q(plot_type_id__in=type_ids) | Q(pk__in={m for m, _ in served}))
+    status, per_type = {}, {}
+    for pk, owner, state in rows.values_list("pk", "plot_type_id", "status"):
+        status[pk] = state
+        per_type.setdefault(owner, set()).add(pk)
+    for pk, type_id in served:
+        per_type.setdefault(type_id, set()).add(pk)
+    ready = ClassifierModel.Status.READY
+    return {t: (sum(status[m] == ready for m in models), len(models)) for t, models in per_type.items()}
 
 
 def model_plot_types(model: ClassifierModel) -> list[PlotType]:

@@ -64,7 +64,9 @@ def _evaluate(keras_model, examples, classes, input_shape, bad_class: str) -> di
     known = [i for i, e in enumerate(examples) if e.label in index]
     scores = scores[known] if len(known) else scores[:0]
     examples = [examples[i] for i in known]
-    result = evaluation.evaluate(scores, [index[e.label] for e in examples], classes, bad_class)
+    truth = [index[e.label] for e in examples]
+    result = evaluation.evaluate(scores, truth, classes, bad_class)
+    result["per_plot_type"] = evaluation.per_group(scores, truth, [e.group for e in examples], classes, bad_class)
     result["disagreements"] = _disagreements(examples, scores, classes)
     return result
 
@@ -129,6 +131,7 @@ def _train(model: ClassifierModel, job, activate: bool | None) -> ClassifierMode
         **{k: metrics[k] for k in ("tested_on", "accuracy", "bad_recall", "bad_precision", "confirmed_share")},
         "evaluated_on": evaluated_on,
         "per_class": metrics["per_class"],
+        "per_plot_type": metrics["per_plot_type"],
         "disagreements": metrics["disagreements"],
         "counts": result.counts,
         "notes": result.notes,
@@ -198,6 +201,7 @@ def run_evaluation(model_id: int, job) -> ClassifierModel:
         **{k: metrics[k] for k in ("tested_on", "accuracy", "bad_recall", "bad_precision", "confirmed_share")},
         "evaluated_on": "test",
         "per_class": metrics["per_class"],
+        "per_plot_type": metrics["per_plot_type"],
         "disagreements": metrics["disagreements"],
         "evaluated_at": timezone.now().isoformat(timespec="seconds"),
     }

@@ -6,7 +6,7 @@ import json
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -88,20 +88,20 @@ def log_page(request):
 def model_library(request):
     """Every plot type of the experiment with its active model and how many models it has."""
     experiment = current_experiment(request)
-    types = (
-        PlotType.objects.filter(experiment=experiment, ignored=False)
-        .annotate(
-            n_models=Count("classifier_models", distinct=True),
-            n_ready=Count(
-                "classifier_models", filter=Q(classifier_models__status=ClassifierModel.Status.READY), distinct=True
-            ),
-        )
-        .order_by("name")
-        if experiment
-        else PlotType.objects.none()
-    )
-    active = {a.plot_type_id: a for a in ActiveModel.objects.filter(plot_type__in=types).select_related("model")}
-    rows = [(t, active.get(t.pk)) for t in types]
+    types = list(PlotType.objects.filter(experiment=experiment, ignored=False).order_by("name")) if experiment else []
+    counts = services.model_counts([t.pk for t in types])
+    active = {
+        a.plot_type_id: a
+        for a in ActiveModel.objects.filter(plot_type__in=types)
+        .select_related("model__plot_type")
+        .prefetch_related("model__plot_types")
+    }
+    rows = []
+    for t in types:
+        entry = active.get(t.pk)
+        ready, total = counts.get(t.pk, (0, 0))
+        figures = entry.model.figures_for(t) if entry else {}
+        rows.append({"plot_type": t, "active": entry, "figures": figures, "n_ready": ready, "n_models": total})
     return render(request, "monitoring/library.html", {"experiment": experiment, "rows": rows})
 
 

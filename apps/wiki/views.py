@@ -37,8 +37,13 @@ def plot_type_detail(request, pk: int):
         .select_related("author")
         .prefetch_related(Prefetch("answers", queryset=Answer.objects.select_related("author")))
     )
+    # The model that classifies this type's new plots, possibly one shared with other plot types
+    # (through the reverse relation: the wiki does not import the monitoring app).
+    active = pt.active_model.model if hasattr(pt, "active_model") else None
     context = {
         "plot_type": pt,
+        "active_model": active,
+        "active_figures": active.figures_for(pt) if active else {},
         "groups": list(pt.groups.order_by("name")),
         "classes": list(pt.valid_label_classes().order_by("order", "name")),
         # Newest runs come off the (plot type, run) index.

@@ -45,3 +45,12 @@ def test_evaluate_gives_accuracy_bad_recall_and_a_histogram_per_cell():
     assert result["confusion_matrix"] == [[1, 1], [0, 2]]
     assert sum(result["histograms"][0][0]) == 1 and result["histograms"][0][0][9] == 1
     assert sum(result["histograms"][1][1]) == 2
+
+
+def test_figures_per_plot_type_tell_a_shared_model_s_types_apart():
+    scores = np.array([[0.9, 0.1], [0.2, 0.8], [0.8, 0.2], [0.7, 0.3], [0.4, 0.6]])
+    truth = [0, 1, 0, 1, 0]
+    groups = ["CDC", "CDC", "FCAL", "FCAL", "FCAL"]
+    figures = evaluation.per_group(scores, truth, groups, CLASSES)
+    assert figures["CDC"] == {"tested_on": 2, "accuracy": 1.0, "bad_recall": 1.0, "bad_precision": 1.0}
+    assert figures["FCAL"] == {"tested_on": 3, "accuracy": 0.3333, "bad_recall": 0.5, "bad_precision": 0.5}
