@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from apps.core.bad_input import reject_out_of_range
@@ -31,6 +32,7 @@ class Card:
     model: object | None
     gradcam: str = ""
     group_ids: list[int] = field(default_factory=list)
+    bad_since: int | None = None  # the first run of the Bad streak the newest plot is in
 
     @property
     def state(self) -> str:
@@ -101,7 +103,42 @@ def runtime_cards(experiment, plot_type_ids=None) -> list[Card]:
     for t in types:
         plot = plots.get(t.pk)
         cards.append(Card(t, plot, active.get(t.pk), getattr(plot, "gradcam", "") or "", closure.get(t.pk, [])))
+    starts = bad_streak_starts([c.plot.pk for c in cards if c.is_bad])
+    for c in cards:
+        c.bad_since = starts.get(c.plot.pk) if c.is_bad else None
     return cards
+
+
+def bad_streak_starts(plot_ids) -> dict[int, int]:
+    """For each Bad plot, the first run of its Bad streak (same plot type and campaign), in one query.
+
+    The streak starts after the newest run with a verdict other than Bad. Only the Bad cards of a
+    runtime page ask, and each look-up stays within one plot type on its (plot type, run) index.
+    """
+    if not plot_ids:
+        return {}
+    same_series = {"plot_type_id": OuterRef(OuterRef("plot_type_id")), "campaign_id": OuterRef(OuterRef("campaign_id"))}
+    last_other = (
+        Plot.objects.filter(
+            **same_series, verdict_class__isnull=False, run_number__lte=OuterRef(OuterRef("run_number"))
+        )
+        .exclude(verdict_class__meaning=Meaning.BAD)
+        .order_by("-run_number")
+        .values("run_number")[:1]
+    )
+    first_bad = (
+        Plot.objects.filter(
+            plot_type_id=OuterRef("plot_type_id"),
+            campaign_id=OuterRef("campaign_id"),
+            verdict_class__meaning=Meaning.BAD,
+            run_number__lte=OuterRef("run_number"),
+            run_number__gt=Coalesce(Subquery(last_other), Value(-1)),
+        )
+        .order_by("run_number")
+        .values("run_number")[:1]
+    )
+    rows = Plot.objects.filter(pk__in=plot_ids).annotate(since=Subquery(first_bad)).values_list("pk", "since")
+    return {pk: since for pk, since in rows if since is not None}
 
 
 @dataclass
