@@ -21,8 +21,19 @@ $(STAMP): pyproject.toml | $(VENV)/bin/python
 
 install: $(STAMP)
 
-demo: install
+# The demo runs as production does (DEBUG off, the portal's own error pages, static files collected
+# and served by whitenoise) but over plain HTTP on this machine, with a secret key kept under var/.
+demo: export HYDRA_SECRET_KEY = $(shell cat var/secret_key 2>/dev/null)
+demo: export HYDRA_SSL_REDIRECT = false
+demo: export HYDRA_SECURE_COOKIES = false
+
+var/secret_key:
+	@mkdir -p var
+	@$(PYTHON) -c "import secrets; print(secrets.token_urlsafe(50))" > $@
+
+demo: install var/secret_key
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py seed_demo --if-empty
 	@echo ""
 	@echo "  Hydra portal: http://$(HOST):$(PORT)/   (log in as demo / demo-password)"
@@ -35,7 +46,7 @@ test: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(PY) manage.py makemigrations --check --dry-run
+	HYDRA_DEBUG=true $(PY) manage.py makemigrations --check --dry-run
 
 format: install
 	$(VENV)/bin/ruff format .

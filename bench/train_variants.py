@@ -34,6 +34,7 @@ def main() -> None:
     os.environ.update(
         HYDRA_VAR_DIR=str(Path(args.var_dir).resolve()),
         HYDRA_LOG_LEVEL="WARNING",
+        HYDRA_DEBUG="true",
         TF_CPP_MIN_LOG_LEVEL="2",
         DJANGO_SETTINGS_MODULE="hydra_portal.settings",
     )

@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 def setup(var: Path):
     for key in [k for k in os.environ if k.startswith("HYDRA_")]:
         del os.environ[key]
-    os.environ.update(HYDRA_VAR_DIR=str(var), HYDRA_LOG_LEVEL="WARNING", TF_CPP_MIN_LOG_LEVEL="2")
+    os.environ.update(HYDRA_VAR_DIR=str(var), HYDRA_DEBUG="true", HYDRA_LOG_LEVEL="WARNING", TF_CPP_MIN_LOG_LEVEL="2")
     os.environ["DJANGO_SETTINGS_MODULE"] = "hydra_portal.settings"
     import django
 

@@ -23,13 +23,17 @@ from hydra_portal.ldap_config import ldap_settings
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = env_path("HYDRA_VAR_DIR", BASE_DIR / "var")
 
-DEBUG = env_bool("HYDRA_DEBUG", True)
+# Off unless asked for: Django's debug pages show settings and code to anyone who hits an error.
+DEBUG = env_bool("HYDRA_DEBUG", False)
 SECRET_KEY = env_str("HYDRA_SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
         from django.core.exceptions import ImproperlyConfigured
 
-        raise ImproperlyConfigured("HYDRA_SECRET_KEY must be set when HYDRA_DEBUG is off")
+        raise ImproperlyConfigured(
+            "HYDRA_SECRET_KEY must be set when HYDRA_DEBUG is off (the default); "
+            "on a development machine set HYDRA_DEBUG=true instead, or run `make demo`"
+        )
     SECRET_KEY = "insecure-development-key-set-HYDRA_SECRET_KEY-in-production"
 
 ALLOWED_HOSTS = env_list("HYDRA_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])

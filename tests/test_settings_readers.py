@@ -191,7 +191,7 @@ def test_importing_settings_with_a_bad_boolean_fails_with_a_clear_message(tmp_pa
 
 
 def test_importing_settings_with_a_relative_database_path_fails_with_a_clear_message(tmp_path):
-    env = _clean_env(HYDRA_DATABASE_URL="sqlite:///hydra.sqlite3", HYDRA_VAR_DIR=str(tmp_path))
+    env = _clean_env(HYDRA_DATABASE_URL="sqlite:///hydra.sqlite3", HYDRA_VAR_DIR=str(tmp_path), HYDRA_DEBUG="true")
     result = subprocess.run(
         [sys.executable, "-c", SETUP], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
     )
@@ -236,7 +236,7 @@ def test_manage_py_check_and_the_url_conf_never_import_tensorflow(tmp_path):
         print("start-up is light")
         """
     )
-    env = _clean_env(HYDRA_VAR_DIR=str(tmp_path))
+    env = _clean_env(HYDRA_VAR_DIR=str(tmp_path), HYDRA_DEBUG="true")
     result = subprocess.run(
         [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )

@@ -1,0 +1,18 @@
+"""Settings of the test suite: the portal's own, read with HYDRA_DEBUG on unless the environment sets it.
+
+The portal starts with DEBUG off, which needs HYDRA_SECRET_KEY and turns on HTTPS redirects and
+secure cookies; the suite talks plain HTTP to Django's test client and a local live server. pytest-django
+still runs every test with DEBUG off. The variable is removed again at once, so that the processes a
+test starts (manage.py check --deploy, settings readers) see the portal's real defaults.
+"""
+
+import os
+
+_default_debug = "HYDRA_DEBUG" not in os.environ
+if _default_debug:
+    os.environ["HYDRA_DEBUG"] = "true"
+try:
+    from hydra_portal.settings import *  # noqa: F403
+finally:
+    if _default_debug:
+        del os.environ["HYDRA_DEBUG"]
