@@ -135,6 +135,21 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 
+# Mail (password reset links) goes out only through an SMTP server named by HYDRA_EMAIL_HOST; without
+# one the password reset page says that mail is off instead of pretending to send.
+EMAIL_HOST = env_str("HYDRA_EMAIL_HOST", "")
+EMAIL_CONFIGURED = bool(EMAIL_HOST)
+EMAIL_PORT = env_int("HYDRA_EMAIL_PORT", 587, minimum=1, maximum=65535)
+EMAIL_HOST_USER = env_str("HYDRA_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = env_str("HYDRA_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("HYDRA_EMAIL_USE_TLS", True)
+DEFAULT_FROM_EMAIL = env_str("HYDRA_EMAIL_FROM", "hydra-portal@localhost")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_CONFIGURED
+    else "django.core.mail.backends.dummy.EmailBackend"
+)
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("HYDRA_TIME_ZONE", "UTC")
 USE_I18N = False

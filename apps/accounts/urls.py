@@ -7,4 +7,7 @@ urlpatterns = [
     path("account/tokens/<int:pk>/revoke", views.revoke_token, name="revoke-token"),
     path("people/", views.people, name="people"),
     path("people/<int:pk>", views.person, name="person"),
+    # Ahead of django.contrib.auth.urls: say so when no mail server is configured.
+    path("accounts/password_reset/", views.password_reset, name="password_reset"),
+    path("accounts/password_reset/done/", views.password_reset_done, name="password_reset_done"),
 ]

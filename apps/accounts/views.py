@@ -1,9 +1,11 @@
 """The user's own account page (roles, labeling rights, API tokens) and the admins' people page."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import Group
+from django.contrib.auth.views import PasswordResetDoneView, PasswordResetView
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Prefetch
@@ -133,3 +135,19 @@ def person(request, pk: int):
         else:
             messages.error(request, "Unknown action.")
     return redirect("people")
+
+
+@require_http_methods(["GET", "POST"])
+def password_reset(request):
+    """Django's reset-by-mail page, or, when no mail server is configured, a page that says so (503 on submit)."""
+    if settings.EMAIL_CONFIGURED:
+        return PasswordResetView.as_view()(request)
+    status = 503 if request.method == "POST" else 200
+    return render(request, "registration/password_reset_unavailable.html", status=status)
+
+
+@require_http_methods(["GET"])
+def password_reset_done(request):
+    if settings.EMAIL_CONFIGURED:
+        return PasswordResetDoneView.as_view()(request)
+    return redirect("password_reset")
