@@ -52,14 +52,16 @@ def authenticate(request, username: str, password: str):
 
 
 class LockoutBackend:
-    """First authentication backend: stops the others from even trying while locked."""
+    """First authentication backend: stops the others from even trying while locked.
+
+    It has no get_user(), so that sessions never name it (force_login and login() take the next one).
+    """
 
     def authenticate(self, request, username=None, **credentials):
         if username and is_locked(request, username):
             # PermissionDenied ends authenticate() at once; Django still sends user_login_failed.
             raise LockedOut(LOCKED_MESSAGE)
         return None
-    # No get_user(): sessions never name this backend (force_login and login() pick the next one).
 
 
 def count_failure(sender, credentials, request=None, **kwargs) -> None:
