@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 from rest_framework.routers import DefaultRouter
 
-from apps.accounts.api.views import ApiTokenViewSet
+from apps.accounts.api.views import ApiTokenViewSet, TokenExchangeView
 from apps.core.api.exceptions import not_found
 from apps.experiments.api.views import CampaignViewSet, ExperimentViewSet, RunPeriodViewSet, RunViewSet
 from apps.jobs.api.views import JobViewSet
@@ -37,6 +37,7 @@ router.register("validation-thresholds", ValidationThresholdViewSet, basename="v
 app_name = "api"
 
 urlpatterns = [
+    path("v1/auth/token/", TokenExchangeView.as_view(), name="auth-token"),
     path("v1/", include(router.urls)),
     # The schema and the docs describe the API; they are public even when reads need a login.
     path("schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="schema"),

@@ -6,12 +6,14 @@ Only the standard library (urllib), so it runs on any machine that makes plots::
     hydra-client plots --run 80464 --plot-type CDC_straw_occupancy
     hydra-client label 1234 Bad --comment "dead sector"
 
-``--url`` and ``--token`` default to the environment variables HYDRA_URL and HYDRA_TOKEN.
+``--url`` and ``--token`` default to the environment variables HYDRA_URL and HYDRA_TOKEN, then to
+what ``hydra-client --url URL login --username NAME`` stored (see ``credentials_path``).
 """
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import os
 import sys
@@ -240,6 +242,47 @@ def cmd_verdicts(client: Client, args) -> int:
     return 0
 
 
+def credentials_path() -> str:
+    """Where `login` keeps tokens: $HYDRA_CLIENT_CREDENTIALS, else ~/.config/hydra-client/credentials.json."""
+    explicit = os.environ.get("HYDRA_CLIENT_CREDENTIALS")
+    if explicit:
+        return explicit
+    config = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return os.path.join(config, "hydra-client", "credentials.json")
+
+
+def load_credentials() -> dict:
+    """``{"url": last URL logged in to, "tokens": {url: key}}``; empty when nothing was stored."""
+    try:
+        with open(credentials_path(), encoding="utf-8") as fh:
+            stored = json.load(fh)
+    except (OSError, ValueError):
+        return {"url": None, "tokens": {}}
+    return {"url": stored.get("url"), "tokens": dict(stored.get("tokens") or {})}
+
+
+def save_credentials(url: str, key: str) -> str:
+    stored = load_credentials()
+    stored["url"], stored["tokens"][url] = url, key
+    path = credentials_path()
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    # Readable by its owner only: the file holds keys that act as the user.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(stored, fh, indent=2)
+    os.chmod(path, 0o600)
+    return path
+
+
+def cmd_login(client: Client, args) -> int:
+    password = sys.stdin.readline().rstrip("\r\n") if args.password_stdin else getpass.getpass("Password: ")
+    client.token = None  # the password is the credential here
+    body = client.post_json("api/v1/auth/token/", {"username": args.username, "password": password, "name": args.name})
+    path = save_credentials(client.base.rstrip("/"), body["key"])
+    print(f"logged in to {client.base.rstrip('/')} as {args.username}; token {body['prefix']}… saved to {path}")
+    return 0
+
+
 def cmd_label(client: Client, args) -> int:
     label_class: str | int = int(args.label_class) if args.label_class.isdigit() else args.label_class
     label = client.label(args.plot, label_class, args.comment)
@@ -300,14 +343,25 @@ def parser() -> argparse.ArgumentParser:
     label.add_argument("label_class", help="Class name (Good, Bad...) or id.")
     label.add_argument("--comment", default="")
     label.set_defaults(func=cmd_label)
+
+    login = commands.add_parser("login", help="Get a token with your user name and password, and store it.")
+    login.add_argument("--username", required=True)
+    login.add_argument("--name", default="hydra-client", help="Name of the new token (default: hydra-client).")
+    login.add_argument(
+        "--password-stdin", dest="password_stdin", action="store_true", help="Read the password from stdin."
+    )
+    login.set_defaults(func=cmd_login)
     return top
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    stored = load_credentials()
+    args.url = (args.url or stored["url"] or "").rstrip("/")
     if not args.url:
-        print("hydra-client: give --url or set HYDRA_URL", file=sys.stderr)
+        print("hydra-client: give --url, set HYDRA_URL or log in first", file=sys.stderr)
         return 2
+    args.token = args.token or stored["tokens"].get(args.url)
     try:
         return args.func(Client(args.url, args.token), args)
     except ApiError as exc:

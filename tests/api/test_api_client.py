@@ -1,5 +1,7 @@
 """hydra-client against a live portal: upload a directory, list plots, label one."""
 
+import io
+
 import pytest
 from django.contrib.auth.models import User
 
@@ -80,7 +82,7 @@ def test_verdicts_lists_the_models_verdicts_of_a_run(live_server, key, experimen
     factories.classification(fcal, factories.classifier_model(fcal.plot_type), "Good", 0.61, confirmed=False)
 
     assert client.main([*base, "verdicts", "--run", "1234"]) == 0
-    rows = sorted(line.split("\t") for line in capsys.readouterr().out.splitlines())
+    rows = sorted((line.split("\t") for line in capsys.readouterr().out.splitlines()), key=lambda r: int(r[0]))
     assert rows == [
         [str(cdc.pk), "1234", "CDC_occupancy", "Bad", "0.970", "confirmed", "-"],
         [str(fcal.pk), "1234", "FCAL_occupancy", "Good", "0.610", "second opinion", "-"],
@@ -101,3 +103,35 @@ def test_multipart_bodies_carry_fields_and_files():
     boundary = content_type.split("boundary=")[1]
     assert body.startswith(f"--{boundary}\r\n".encode()) and body.endswith(f"--{boundary}--\r\n".encode())
     assert b'name="images"; filename="a.png"' in body and b"\x89PNG" in body
+
+
+def test_login_stores_a_token_that_later_commands_use(live_server, experiment_slug, tmp_path, monkeypatch, capsys):
+    factories.user("shift", roles=[DETECTOR_EXPERT])
+    credentials = tmp_path / "config" / "credentials.json"
+    monkeypatch.setenv("HYDRA_CLIENT_CREDENTIALS", str(credentials))
+    monkeypatch.delenv("HYDRA_URL", raising=False)
+    monkeypatch.delenv("HYDRA_TOKEN", raising=False)
+    monkeypatch.setattr("sys.stdin", io.StringIO("pw-for-tests-1\n"))
+    login = ["--url", live_server.url, "login", "--username", "shift", "--password-stdin"]
+    assert client.main(login) == 0
+    assert f"logged in to {live_server.url} as shift" in capsys.readouterr().out
+    assert oct(credentials.stat().st_mode & 0o777) == "0o600"
+    stored = client.load_credentials()
+    assert stored["url"] == live_server.url and stored["tokens"][live_server.url].startswith("hydra_")
+
+    folder = tmp_path / "plots" / "RunPeriod-2021-08" / "Run000042"
+    folder.mkdir(parents=True)
+    (folder / "CDC_occupancy.png").write_bytes(factories.png_bytes(seed=42))
+    # No --url, no --token: both come from the login.
+    assert client.main(["upload", str(tmp_path / "plots"), "--experiment", experiment_slug]) == 0
+    assert "1 new" in capsys.readouterr().out
+    assert Plot.objects.get().original_path == "RunPeriod-2021-08/Run000042/CDC_occupancy.png"
+
+
+def test_login_with_a_wrong_password_stores_nothing(live_server, tmp_path, monkeypatch, capsys):
+    factories.user("shift")
+    monkeypatch.setenv("HYDRA_CLIENT_CREDENTIALS", str(tmp_path / "credentials.json"))
+    monkeypatch.setattr("sys.stdin", io.StringIO("wrong\n"))
+    assert client.main(["--url", live_server.url, "login", "--username", "shift", "--password-stdin"]) == 2
+    assert "400 invalid_credentials: wrong user name or password" in capsys.readouterr().err
+    assert not (tmp_path / "credentials.json").exists()

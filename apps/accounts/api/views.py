@@ -1,10 +1,13 @@
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from apps.accounts.api.serializers import ApiTokenSerializer, NewApiTokenSerializer
+from apps.accounts import throttle
+from apps.accounts.api.serializers import ApiTokenSerializer, NewApiTokenSerializer, TokenRequestSerializer
 from apps.accounts.models import ApiToken
+from apps.core.api.exceptions import ApiError
 from apps.core.api.schema import ID_PATTERN, error_responses
 
 
@@ -63,3 +66,37 @@ class ApiTokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def destroy(self, request, pk=None):
         self.get_object().revoke()
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TokenExchangeView(APIView):
+    """Trade a user name and password for a new API token, through the same throttle as every login."""
+
+    # No session, no CSRF: a script has neither; the password is the credential.
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        summary="Get a token with a user name and password",
+        description=(
+            "Checks the password like the login page (LDAP included) and answers a new token; `key` is shown "
+            "only here. Failed attempts count toward the same lockout as the login page and the admin login."
+        ),
+        request=TokenRequestSerializer,
+        responses={201: NewApiTokenSerializer, **error_responses(400, 429)},
+        examples=[
+            OpenApiExample("Request", request_only=True, value={"username": "shift", "password": "…", "name": "laptop"})
+        ],
+    )
+    def post(self, request):
+        form = TokenRequestSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        try:
+            user = throttle.authenticate(request._request, data["username"], data["password"])
+        except throttle.LockedOut as exc:
+            raise ApiError(status.HTTP_429_TOO_MANY_REQUESTS, "locked_out", str(exc)) from None
+        if user is None or not user.is_active:
+            raise ApiError(400, "invalid_credentials", "wrong user name or password")
+        token, key = ApiToken.issue(user, data["name"])
+        token.key = key
+        return Response(NewApiTokenSerializer(token).data, status=status.HTTP_201_CREATED)

@@ -60,6 +60,14 @@ ERRORS = {
             "details": {},
         }
     },
+    429: {
+        "error": {
+            "status": 429,
+            "code": "locked_out",
+            "message": "Too many failed logins: try again in a few minutes.",
+            "details": {},
+        }
+    },
     415: {
         "error": {
             "status": 415,
@@ -78,6 +86,7 @@ _DESCRIPTIONS = {
     409: "Conflicts with what is stored.",
     413: "Too large.",
     415: "Not an accepted image or archive.",
+    429: "Too many failed logins for this name or address: locked for a while.",
 }
 
 
