@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
@@ -138,6 +139,7 @@ def exception_handler(exc, context):
     return response
 
 
+@csrf_exempt  # a POST to a mistyped route must get this JSON answer, not the CSRF failure page
 def not_found(request, *args, **kwargs):
     """JSON 404 for any path under /api/ that no route matches."""
     path = request.path
@@ -146,8 +148,8 @@ def not_found(request, *args, **kwargs):
         from django.urls import Resolver404, resolve
 
         try:
-            resolve(path + "/")
-            hint = f" (did you mean {path}/ ?)"
+            if resolve(path + "/").func is not not_found:
+                hint = f": add a trailing slash, {path}/"
         except Resolver404:
             pass
     body = error_body(404, "not_found", f"no API endpoint at {path}{hint}")
