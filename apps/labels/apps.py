@@ -4,3 +4,14 @@ from django.apps import AppConfig
 class LabelsConfig(AppConfig):
     name = "apps.labels"
     verbose_name = "Label classes and labels"
+
+    def ready(self):
+        from django.db.models.signals import post_save
+
+        from apps.labels.defaults import give_new_experiments_default_classes
+
+        post_save.connect(
+            give_new_experiments_default_classes,
+            sender="experiments.Experiment",
+            dispatch_uid="labels.default_classes_for_new_experiments",
+        )

@@ -19,3 +19,9 @@ def ensure_default_classes(experiment) -> list[LabelClass]:
         )
         classes.append(cls)
     return classes
+
+
+def give_new_experiments_default_classes(sender, instance, created, raw=False, **kwargs) -> None:
+    """post_save receiver: every way of creating an experiment (API, admin, ingest, launch) gets the classes."""
+    if created and not raw:
+        ensure_default_classes(instance)

@@ -49,3 +49,14 @@ def test_deleting_an_experiment_that_has_plots_is_a_409(admin, as_user, experime
     assert response.status_code == 409
     assert error_of(response)["code"] == "conflict"
     assert Experiment.objects.filter(pk=experiment.pk).exists()
+
+
+def test_an_experiment_created_through_the_api_starts_with_good_bad_and_nodata(admin, as_user):
+    client = as_user(admin)
+    created = client.post(URL, {"name": "ePIC"}, format="json").json()
+    classes = client.get("/api/v1/label-classes/", {"experiment": created["slug"]}).json()["results"]
+    assert [(c["name"], c["meaning"], c["hotkey"]) for c in classes] == [
+        ("Good", "good", "g"),
+        ("Bad", "bad", "b"),
+        ("NoData", "nodata", "n"),
+    ]

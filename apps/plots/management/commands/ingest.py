@@ -6,7 +6,6 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.experiments.models import Experiment
-from apps.labels.defaults import ensure_default_classes
 from apps.plots.ingest import Ingestor, crawl, locate
 from apps.plots.layout import HYDRA_LAYOUT, LayoutError, compile_layout
 
@@ -71,8 +70,7 @@ class Command(BaseCommand):
         if exp is None:
             if no_create:
                 raise CommandError(f"unknown experiment {experiment!r}")
-            exp = Experiment.objects.create(name=experiment)
-            ensure_default_classes(exp)
+            exp = Experiment.objects.create(name=experiment)  # with the default label classes
             self.stdout.write(f"created experiment {exp.name}")
 
         # A single file is matched on the tail of its own path, so the layout's folders above it still count.

@@ -29,10 +29,7 @@ class Command(BaseCommand):
         if exp is None:
             if not create_experiment:
                 raise CommandError(f"no experiment {experiment!r} (add --create-experiment to make it)")
-            from apps.labels.defaults import ensure_default_classes
-
-            exp = Experiment.objects.create(name=experiment)
-            ensure_default_classes(exp)
+            exp = Experiment.objects.create(name=experiment)  # with the default label classes
         try:
             cfg = load_config(config)
         except (ConfigError, OSError) as exc:
