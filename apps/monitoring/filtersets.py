@@ -1,6 +1,7 @@
 """FilterSets for models and classifications, shared by the API and the log page."""
 
 import django_filters as filters
+from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
@@ -20,8 +21,14 @@ class ClassifierModelFilterSet(filters.FilterSet):
         to_field_name="slug",
         help_text="Experiment slug.",
     )
-    plot_type = IdChoiceFilter(queryset=PlotType.objects.all(), help_text="Plot type id.")
-    plot_type_name = filters.CharFilter(field_name="plot_type__name", help_text="Plot type name.")
+    plot_type = IdChoiceFilter(
+        queryset=PlotType.objects.all(),
+        method="filter_plot_type",
+        help_text="Plot type id: the models of that type and the shared models that serve it.",
+    )
+    plot_type_name = filters.CharFilter(
+        method="filter_plot_type_name", help_text="Plot type name, like plot_type (shared models included)."
+    )
     status = filters.ChoiceFilter(choices=ClassifierModel.Status.choices, help_text="queued, training, ready...")
     architecture = filters.CharFilter(help_text="compact, inception_v3, vgg16 or vit.")
     active = filters.BooleanFilter(method="filter_active", help_text="Only active (true) or inactive (false) models.")
@@ -29,6 +36,14 @@ class ClassifierModelFilterSet(filters.FilterSet):
     class Meta:
         model = ClassifierModel
         fields = []
+
+    # A shared model is stored under one plot type and lists every type it serves in plot_types.
+    @extend_schema_field(OpenApiTypes.INT)
+    def filter_plot_type(self, qs, name, plot_type):
+        return qs.filter(Q(plot_type=plot_type) | Q(plot_types=plot_type)).distinct()
+
+    def filter_plot_type_name(self, qs, name, value):
+        return qs.filter(Q(plot_type__name=value) | Q(plot_types__name=value)).distinct()
 
     @extend_schema_field(OpenApiTypes.BOOL)
     def filter_active(self, qs, name, value):

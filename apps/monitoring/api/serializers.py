@@ -106,3 +106,23 @@ class ClassificationSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = fields
+
+
+class ClassifyRequestSerializer(serializers.Serializer):
+    plots = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        required=False,
+        max_length=100_000,
+        help_text="Plot ids.",
+    )
+    filters = serializers.DictField(
+        required=False,
+        help_text="Plot filters, as for GET /api/v1/plots/ (experiment, run_min, run_max, plot_type, group...).",
+    )
+
+    def validate(self, attrs):
+        if ("plots" in attrs) == ("filters" in attrs):
+            raise serializers.ValidationError("send either plots (ids) or filters, not both and not neither")
+        if "filters" in attrs and not attrs["filters"]:
+            raise serializers.ValidationError({"filters": ["give at least one filter, e.g. experiment"]})
+        return attrs

@@ -1,5 +1,6 @@
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import QueryDict
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, status, viewsets
 from rest_framework.decorators import action
@@ -12,6 +13,11 @@ from apps.monitoring.api import serializers
 from apps.monitoring.filtersets import ClassificationFilterSet, ClassifierModelFilterSet
 from apps.monitoring.models import ActiveModel, Classification, ClassifierModel
 from apps.monitoring.permissions import can_train
+from apps.plots.filtersets import PlotFilterSet
+from apps.plots.models import Plot
+
+# One job carries its plot ids; more than this is a request to narrow down.
+CLASSIFY_MAX_PLOTS = 100_000
 
 
 def _translate(call):
@@ -117,3 +123,61 @@ class ClassificationViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = ClassificationFilterSet
     cursor_order = ("-id",)
     lookup_value_regex = ID_PATTERN
+
+    @extend_schema(
+        summary="Classify stored plots",
+        description=(
+            "Queues classification of plots already stored, by ids (`plots`) or by plot filters (`filters`, "
+            "those of GET /api/v1/plots/), with the active model of each plot's type; plots of types without "
+            "an active model are counted as skipped. Needs monitoring.add_classifiermodel. Answers 202 with "
+            "the job; follow it at /api/v1/jobs/{id}/."
+        ),
+        request=serializers.ClassifyRequestSerializer,
+        responses={202: OpenApiResponse(description="Queued: the job, and how many plots it classifies.")},
+    )
+    def create(self, request):
+        if not can_train(request.user):
+            raise exceptions.PermissionDenied("Classifying plots needs the permission monitoring.add_classifiermodel.")
+        body = serializers.ClassifyRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        plots = self._plots(body.validated_data)
+        found = plots.count()
+        if found > CLASSIFY_MAX_PLOTS:
+            raise exceptions.ValidationError(
+                {"filters": [f"{found:,} plots match, over the limit of {CLASSIFY_MAX_PLOTS:,}: narrow them down"]}
+            )
+        plots = list(plots.only("id", "plot_type_id"))
+        title = f"Classify {len(plots)} stored plots"
+        job = services.queue_classification(plots, user=request.user, title=title)
+        queued = len(job.params["plot_ids"]) if job is not None else 0
+        if job is None:
+            raise exceptions.ValidationError(
+                {"non_field_errors": [f"none of the {found} matching plots has a plot type with an active model"]}
+            )
+        return Response(
+            {"job": JobSerializer(job).data, "plots": queued, "skipped": found - queued},
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+    def _plots(self, data):
+        if "plots" in data:
+            ids = set(data["plots"])
+            plots = Plot.objects.filter(pk__in=ids)
+            missing = ids - set(plots.values_list("pk", flat=True))
+            if missing:
+                raise exceptions.ValidationError({"plots": [f"no plot with id {', '.join(map(str, sorted(missing)))}"]})
+            return plots
+        filters = PlotFilterSet(data=_query_dict(data["filters"]), queryset=Plot.objects.all())
+        unknown = sorted(set(data["filters"]) - set(filters.filters))
+        if unknown:
+            raise exceptions.ValidationError({"filters": [f"unknown filter: {', '.join(unknown)}"]})
+        if not filters.is_valid():
+            raise exceptions.ValidationError({"filters": filters.errors})
+        return filters.qs.order_by()
+
+
+def _query_dict(values: dict) -> QueryDict:
+    query = QueryDict(mutable=True)
+    for key, value in values.items():
+        query.setlist(key, [str(v) for v in value] if isinstance(value, list) else [str(value)])
+    return query
