@@ -12,7 +12,9 @@ from apps.accounts.roles import DETECTOR_EXPERT
 from apps.plots.models import Plot
 from tests import factories
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# The server thread needs committed data; serialized rollback restores the role groups the migrations made
+# (and keeps the flush from re-creating content types under the next serialized test).
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 @pytest.fixture
@@ -23,7 +25,6 @@ def server(settings):
     from hydra_portal.asgi import application
 
     settings.BODY_TIMEOUT = 1.0
-    factories.restore_roles()  # a transactional test starts from a flushed database
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
