@@ -34,7 +34,7 @@ var/secret_key:
 demo: install var/secret_key
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
-	$(PY) manage.py seed_demo --if-empty
+	$(PY) manage.py seed_demo --if-empty --train-in-background
 	@echo ""
 	@echo "  Hydra portal: http://$(HOST):$(PORT)/   (log in as demo / demo-password)"
 	@echo ""

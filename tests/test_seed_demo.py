@@ -81,3 +81,30 @@ def test_the_same_seed_renders_the_same_images(settings, tmp_path):
     Plot.objects.all().delete()
     seed(runs=1)
     assert sorted(Plot.objects.values_list("sha256", flat=True)) == first
+
+
+def test_seeding_for_the_demo_queues_the_default_model_s_training_when_no_model_exists():
+    from apps.jobs.models import Job
+    from apps.jobs.runner import DEFERRED
+    from apps.monitoring.models import ClassifierModel
+
+    output = seed(runs=1, train_in_background=True)
+    [model] = ClassifierModel.objects.all()
+    assert model.status == ClassifierModel.Status.QUEUED
+    assert {t.name for t in model.plot_types.all()} == {d.name for d in DEMO_PLOT_TYPES}
+    job = Job.objects.get(kind="train")
+    assert job.pk == model.job_id and job.status == Job.Status.QUEUED
+    # The embedded broker lives in the server: the job waits for it instead of dying with this command.
+    assert job.params[DEFERRED] == "train_model" and job.params["classify"] is True
+    assert f"training the default model in the background (job #{job.pk})" in output
+
+
+def test_seeding_for_the_demo_queues_no_training_when_a_model_exists():
+    from apps.jobs.models import Job
+    from apps.monitoring.models import ClassifierModel
+
+    seed(runs=1)
+    ClassifierModel.objects.create(plot_type=PlotType.objects.first(), version=1, status="ready")
+    output = seed(runs=1, if_empty=True, train_in_background=True)
+    assert ClassifierModel.objects.count() == 1 and not Job.objects.filter(kind="train").exists()
+    assert "background" not in output

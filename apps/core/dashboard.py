@@ -30,6 +30,9 @@ class ExperimentSummary:
     # Distinct active models over the experiment's plot types, and plots with a verdict.
     active_models: int = 0
     classified: int = 0
+    # Model verdicts of a Bad class, and the runs with at least one.
+    bad_verdicts: int = 0
+    bad_verdict_runs: int = 0
 
     @property
     def last_day(self) -> int:
@@ -113,6 +116,7 @@ def summaries(experiments: list[Experiment], now: datetime | None = None) -> lis
     ):
         rows[experiment_of_type[type_id]].classified += n
     bad_ids = [c.pk for c in classes if c.meaning == Meaning.BAD]
+    _bad_verdicts(rows, list(experiment_of_type), [c for c in classes if c.meaning == Meaning.BAD])
     if bad_ids:
         # (class, run number) pairs come off the (label_class, run_number, id) index alone; a class
         # belongs to one experiment and a run number is unique in it, so the pairs give the runs.
@@ -142,6 +146,34 @@ def summaries(experiments: list[Experiment], now: datetime | None = None) -> lis
             if i is not None:
                 rows[exp_id].hourly[i] += n
     return [rows[e.pk] for e in experiments]
+
+
+def _bad_verdicts(rows: dict[int, ExperimentSummary], type_ids: list[int], bad_classes: list[LabelClass]) -> None:
+    """Bad verdicts and the runs with one, per experiment, off the (plot type, verdict class, run) index.
+
+    One grouped query counts both per Bad class; a class belongs to one experiment, so that is
+    exact unless an experiment has several Bad classes, whose runs are then counted once more together.
+    """
+    if not bad_classes or not type_ids:
+        return
+    experiment_of = {c.pk: c.experiment_id for c in bad_classes}
+    counts = (
+        Plot.objects.filter(plot_type_id__in=type_ids, verdict_class_id__in=list(experiment_of))
+        .values_list("verdict_class_id")
+        .annotate(n=Count("id"), runs=Count("run_number", distinct=True))
+        .order_by()
+    )
+    for cls_id, n, runs in counts:
+        rows[experiment_of[cls_id]].bad_verdicts += n
+        rows[experiment_of[cls_id]].bad_verdict_runs += runs
+    for exp_id in {e for e in experiment_of.values() if list(experiment_of.values()).count(e) > 1}:
+        classes = [pk for pk, e in experiment_of.items() if e == exp_id]
+        rows[exp_id].bad_verdict_runs = (
+            Plot.objects.filter(plot_type_id__in=type_ids, verdict_class_id__in=classes)
+            .values("run_number")
+            .distinct()
+            .count()
+        )
 
 
 def bad_class_ids(experiment: Experiment) -> list[int]:

@@ -13,12 +13,51 @@ from apps.jobs.models import Job
 log = logging.getLogger(__name__)
 
 
-def enqueue(actor, *, kind: str, title: str = "", user=None, **params) -> Job:
-    """Create a queued Job and send ``actor(job_id, **params)`` once the transaction commits."""
+# The params key naming the actor of a job held back until the portal serves (see send_deferred).
+DEFERRED = "_deferred_actor"
+
+
+def enqueue(actor, *, kind: str, title: str = "", user=None, defer: bool = False, **params) -> Job:
+    """Create a queued Job and send ``actor(job_id, **params)`` once the transaction commits.
+
+    ``defer`` holds the message back until ``send_deferred`` runs in the serving process: with the
+    in-process broker of the embedded set-up, a message sent by a short-lived command would die
+    with that command.
+    """
+    if defer:
+        return Job.objects.create(
+            kind=kind,
+            title=title or kind,
+            params={**params, DEFERRED: actor.actor_name},
+            message="starts when the portal serves",
+            created_by=user,
+        )
     job = Job.objects.create(kind=kind, title=title or kind, params=params, created_by=user)
     publish_on_commit("jobs", "jobs.update", job.as_event())
     transaction.on_commit(lambda: actor.send(job.pk, **params))
     return job
+
+
+def send_deferred() -> list[Job]:
+    """Send the messages of queued jobs held back by ``enqueue(defer=True)``; each is sent once."""
+    import dramatiq
+    from django.utils.module_loading import autodiscover_modules
+
+    autodiscover_modules("tasks")  # declare every app's actors before looking them up by name
+    broker = dramatiq.get_broker()
+    sent = []
+    for job in Job.objects.filter(status=Job.Status.QUEUED, params__has_key=DEFERRED).order_by("id"):
+        params = dict(job.params)
+        actor = broker.get_actor(params.pop(DEFERRED))
+        # Claimed by rewriting the params: a second process sees the key gone and sends nothing.
+        with transaction.atomic():
+            claimed = Job.objects.filter(pk=job.pk, status=Job.Status.QUEUED, params__has_key=DEFERRED).update(
+                params=params, message="queued"
+            )
+        if claimed:
+            actor.send(job.pk, **params)
+            sent.append(job)
+    return sent
 
 
 @contextmanager

@@ -126,6 +126,8 @@ def request_training(
     force: bool = False,
     activate: bool | None = None,
     shared_with=(),
+    classify_after: bool = False,
+    defer: bool = False,
 ) -> TrainingRequest:
     """Queue training of a new model, unless a model with the same data and settings exists.
 
@@ -134,7 +136,9 @@ def request_training(
     hyper-parameters; ``force`` trains anyway. ``activate`` True makes the model active when
     it is ready; None (the default) does so only for plot types without an active model.
     ``shared_with`` adds plot types of the same experiment: one model learns from all of
-    them and may classify each.
+    them and may classify each. ``classify_after`` then gives the plots of the types it was
+    activated for their first verdicts; ``defer`` holds the job until the portal serves
+    (``apps.jobs.runner.enqueue``).
     """
     from apps.jobs.runner import enqueue
     from apps.monitoring.tasks import train_model
@@ -167,8 +171,10 @@ def request_training(
             kind="train",
             title=f"Train {plot_type.name}{more} v{model.version} ({hp['architecture']})",
             user=user,
+            defer=defer,
             model_id=model.pk,
             activate=activate,
+            **({"classify": True} if classify_after else {}),
         )
         model.job = job
         model.save(update_fields=["job"])
@@ -297,6 +303,32 @@ def active_model_ids(plot_type_ids) -> dict[int, int]:
             plot_type_id__in=set(plot_type_ids), model__status=ClassifierModel.Status.READY
         ).values_list("plot_type_id", "model_id")
     )
+
+
+# Plots per classification job when a plot type's unclassified plots are queued at once.
+CLASSIFY_CHUNK = 2000
+
+
+def queue_unclassified(type_ids, *, user=None) -> list:
+    """Queue classification of every plot of ``type_ids`` without a verdict (jobs of CLASSIFY_CHUNK plots)."""
+    from apps.jobs.runner import enqueue
+    from apps.monitoring.tasks import classify_plots
+
+    jobs = []
+    for type_id in sorted(active_model_ids(type_ids)):
+        ids = list(
+            Plot.objects.filter(plot_type_id=type_id, classified_at__isnull=True)
+            .order_by("id")
+            .values_list("id", flat=True)
+        )
+        for start in range(0, len(ids), CLASSIFY_CHUNK):
+            chunk = ids[start : start + CLASSIFY_CHUNK]
+            jobs.append(
+                enqueue(
+                    classify_plots, kind="classify", title=f"Classify {len(chunk)} plots", user=user, plot_ids=chunk
+                )
+            )
+    return jobs
 
 
 def queue_classification(plots, *, user=None, title: str = ""):

@@ -10,11 +10,11 @@ from apps.jobs.runner import running
 
 
 @dramatiq.actor(queue_name="training", max_retries=0, time_limit=24 * 3600 * 1000)
-def train_model(job_id: int, model_id: int, activate: bool | None = None):
+def train_model(job_id: int, model_id: int, activate: bool | None = None, classify: bool = False):
     from apps.monitoring.training import run_training
 
     with running(job_id) as job:
-        run_training(model_id, job, activate=activate)
+        run_training(model_id, job, activate=activate, classify=classify)
 
 
 @dramatiq.actor(queue_name="classify", max_retries=0, time_limit=3600 * 1000)

@@ -71,13 +71,13 @@ def _evaluate(keras_model, examples, classes, input_shape, bad_class: str) -> di
     return result
 
 
-def run_training(model_id: int, job, activate: bool | None = None) -> ClassifierModel:
+def run_training(model_id: int, job, activate: bool | None = None, classify: bool = False) -> ClassifierModel:
     """Train the queued ``ClassifierModel``, evaluate it on its test runs, save it, maybe activate it."""
     model = ClassifierModel.objects.select_related("plot_type", "parent", "created_by").get(pk=model_id)
     model.status = ClassifierModel.Status.TRAINING
     model.save(update_fields=["status"])
     try:
-        return _train(model, job, activate)
+        return _train(model, job, activate, classify)
     except Exception as exc:
         ClassifierModel.objects.filter(pk=model.pk).update(
             status=ClassifierModel.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:5000]
@@ -85,7 +85,7 @@ def run_training(model_id: int, job, activate: bool | None = None) -> Classifier
         raise
 
 
-def _train(model: ClassifierModel, job, activate: bool | None) -> ClassifierModel:
+def _train(model: ClassifierModel, job, activate: bool | None, classify: bool = False) -> ClassifierModel:
     hp = HyperParameters.from_dict(model.hyper_parameters)
     examples = services.training_examples(services.model_plot_types(model))
     excluded = services.excluded_classes(model.plot_type)
@@ -157,6 +157,9 @@ def _train(model: ClassifierModel, job, activate: bool | None) -> ClassifierMode
             services.activate(
                 model, user=model.created_by, note="activated after training", check=False, plot_types=targets
             )
+            if classify:
+                # The plots already stored get their first verdicts too, not only new ones.
+                services.queue_unclassified(targets, user=model.created_by)
     accuracy = metrics["accuracy"]
     summary = (
         f"{model} ready: accuracy {accuracy:.3f} on {metrics['tested_on']} {evaluated_on} plots"

@@ -102,7 +102,19 @@ def model_library(request):
         ready, total = counts.get(t.pk, (0, 0))
         figures = entry.model.figures_for(t) if entry else {}
         rows.append({"plot_type": t, "active": entry, "figures": figures, "n_ready": ready, "n_models": total})
-    return render(request, "monitoring/library.html", {"experiment": experiment, "rows": rows})
+    training = (
+        ClassifierModel.objects.filter(
+            plot_type__experiment=experiment,
+            status__in=[ClassifierModel.Status.QUEUED, ClassifierModel.Status.TRAINING],
+            job__isnull=False,
+        )
+        .select_related("plot_type", "job")
+        .order_by("-created_at")[:10]
+        if experiment
+        else []
+    )
+    training = [(m, _job_event_json(m.job)) for m in training]
+    return render(request, "monitoring/library.html", {"experiment": experiment, "rows": rows, "training": training})
 
 
 def _job_event_json(job) -> str:

@@ -73,3 +73,15 @@ def test_the_plot_type_page_names_the_active_model_shared_or_not(client, shared)
     alone = factories.plot_type(exp, "BCAL_timing")
     html = client.get(reverse("plot-type-page", args=[alone.pk])).content.decode()
     assert "none yet" in html[html.index('id="active-model"') :]
+
+
+def test_the_library_shows_the_progress_of_a_model_in_training(client, shared):
+    from apps.jobs.models import Job
+    from apps.monitoring.models import ClassifierModel
+
+    exp, cdc, _, _ = shared
+    job = Job.objects.create(kind="train", title="Train CDC", status="running", progress=0.4, message="epoch 4/10")
+    ClassifierModel.objects.create(plot_type=cdc, version=9, status="training", job=job)
+    html = client.get(reverse("model-library"), {"experiment": exp.slug}).content.decode()
+    section = html[html.index("training-now") :]
+    assert f'data-job="{job.pk}"' in section and "epoch 4/10" in section and 'aria-valuenow="40"' in section

@@ -106,3 +106,30 @@ def test_the_dashboard_query_count_does_not_grow_with_the_plots(client, scene):
     add_plots(scene.cdc, 35)
     # The cadence's binary search over ids adds at most log2(ids) point lookups.
     assert count() <= few + 3
+
+
+def test_the_dashboard_shows_bad_verdicts_and_the_runs_with_one_beside_the_labels(client, scene):
+    model = factories.classifier_model(scene.fcal, activate=True)
+    factories.classification(scene.plots[("fcal", 1002)], model, "Bad")
+    factories.classification(scene.plots[("fcal-recon", 1003)], model, "Bad")
+    factories.classification(scene.plots[("fcal", 1003)], model, "Bad")  # same run as the recon one
+    factories.classification(scene.plots[("fcal", 1004)], model, "Good")
+    response = client.get(reverse("home"))
+    row = response.context["rows"][0]
+    assert (row.classified, row.bad_verdicts, row.bad_verdict_runs) == (4, 3, 2)
+    html = response.content.decode()
+    assert "Runs with a Bad verdict" in html
+    assert '<td class="num bad-verdicts">3</td>' in html and '<td class="num bad-verdict-runs">2</td>' in html
+
+
+def test_runs_with_a_bad_verdict_are_counted_once_across_several_bad_classes(scene):
+    from apps.labels.choices import Meaning
+    from apps.labels.models import LabelClass
+
+    broken = LabelClass.objects.create(experiment=scene.exp, name="Broken", meaning=Meaning.BAD, colour="#880000")
+    model = factories.classifier_model(scene.fcal, classes=("Bad", "Good", "Broken"))
+    factories.classification(scene.plots[("fcal", 1002)], model, "Bad")
+    factories.classification(scene.plots[("fcal-recon", 1003)], model, "Bad")
+    factories.classification(scene.plots[("fcal", 1003)], model, broken.name)
+    row = summaries([scene.exp])[0]
+    assert (row.bad_verdicts, row.bad_verdict_runs) == (3, 2)

@@ -67,14 +67,23 @@ class Command(BaseCommand):
             action="store_true",
             help="Then train the default model (one compact CNN shared by the demo plot types) and activate it.",
         )
+        parser.add_argument(
+            "--train-in-background",
+            action="store_true",
+            help="When the experiment has no model yet, queue training of the default model (and then verdicts "
+            "for every plot) for the background workers; with the embedded set-up it starts once the portal serves.",
+        )
 
     def handle(self, *args, runs, seed, experiment, if_empty, workers, train=False, **options):
         from ml.synthetic import DEMO_PLOT_TYPES, choose_failure
 
+        background = options.get("train_in_background", False) and not train
         if if_empty and Plot.objects.filter(experiment__name=experiment).exists():
             self.stdout.write(f"{experiment} already has plots; nothing to do.")
             if train:
                 self._train(experiment)
+            if background:
+                self._train_in_background(experiment)
             return
         started = time.perf_counter()
         exp, plot_types, campaigns = self._structure(experiment, DEMO_PLOT_TYPES)
@@ -128,6 +137,30 @@ class Command(BaseCommand):
         )
         if train:
             self._train(experiment)
+        if background:
+            self._train_in_background(experiment)
+
+    def _train_in_background(self, experiment):
+        """Queue the default model's training once: only while the experiment has no model at all."""
+        from apps.monitoring.management.commands._wait import in_process
+        from apps.monitoring.models import ClassifierModel
+        from apps.monitoring.services import request_training
+        from ml.synthetic import DEMO_PLOT_TYPES
+
+        if ClassifierModel.objects.filter(plot_type__experiment__name=experiment).exists():
+            return
+        names = [d.name for d in DEMO_PLOT_TYPES]
+        types = sorted(
+            PlotType.objects.filter(experiment__name=experiment, name__in=names), key=lambda t: names.index(t.name)
+        )
+        if not types:
+            return
+        req = request_training(types[0], shared_with=types[1:], activate=True, classify_after=True, defer=in_process())
+        if req.job is not None:
+            self.stdout.write(
+                f"training the default model in the background (job #{req.job.pk}); "
+                "follow it on the Models page, verdicts follow when it is ready"
+            )
 
     def _train(self, experiment):
         from django.core.management import call_command
