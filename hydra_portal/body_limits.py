@@ -187,7 +187,8 @@ class BodyLimits:
             413,
             "too_large",
             f"{what}, over the limit of {limit:,} for {who}{advice}",
-            {"size": size, "limit": limit},
+            # The same details as the upload views' own Content-Length check.
+            {"received" if streamed else "content_length": size, "limit": limit},
         )
 
 

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from apps.accounts.roles import DETECTOR_EXPERT
+from apps.accounts.roles import DETECTOR_EXPERT, VIEWER
 from apps.plots.models import Plot
 from tests import factories
 
@@ -94,19 +94,20 @@ def test_a_huge_content_length_is_answered_413_before_any_body_is_sent(server):
         sock.sendall(head("POST", "/api/v1/plots/", {"Content-Length": str(200 * 1024**2), "Content-Type": "x/y"}))
         status, body = read_response(sock)
     assert status == 413
-    assert body["error"]["code"] == "too_large" and body["error"]["details"]["size"] == 200 * 1024**2
+    assert body["error"]["code"] == "too_large" and body["error"]["details"]["content_length"] == 200 * 1024**2
     assert "sign in or send an API token" in body["error"]["message"]
 
 
-def test_an_uploaders_content_length_over_the_upload_limit_is_answered_413_before_the_body(server, settings):
-    expert = factories.user("expert", roles=[DETECTOR_EXPERT])
-    _, key = factories.api_token(expert)
+def test_a_signed_in_user_who_may_not_upload_gets_the_smaller_cap_from_content_length(server, settings):
+    _, key = factories.api_token(factories.user("viewer", roles=[VIEWER]))
+    size = settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1
     with socket.create_connection(server) as sock:
-        size = settings.MAX_UPLOAD_BYTES + 1
         headers = {"Content-Length": str(size), "Authorization": f"Token {key}"}
         sock.sendall(head("POST", "/api/v1/plots/bulk/", headers))
         status, body = read_response(sock)
-    assert status == 413 and body["error"]["details"] == {"size": size, "limit": settings.MAX_UPLOAD_BYTES}
+    assert status == 413
+    assert body["error"]["details"] == {"content_length": size, "limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE}
+    assert "for a user who may not upload plots" in body["error"]["message"]
 
 
 def test_an_anonymous_chunked_body_is_cut_off_at_the_anonymous_cap(server, settings):
@@ -119,7 +120,8 @@ def test_an_anonymous_chunked_body_is_cut_off_at_the_anonymous_cap(server, setti
             pass  # the server may close the connection while we are still sending
         status, body = read_response(sock)
     assert status == 413 and body["error"]["code"] == "too_large"
-    assert body["error"]["details"]["limit"] == settings.ANONYMOUS_MAX_BODY_BYTES
+    details = body["error"]["details"]
+    assert details["limit"] == settings.ANONYMOUS_MAX_BODY_BYTES and details["received"] > details["limit"]
 
 
 def test_a_body_shorter_than_its_content_length_times_out_with_408(server):
