@@ -268,3 +268,36 @@ def test_the_api_docs_work_under_the_content_security_policy(page):
     expect(page.locator(".swagger-ui .info .title")).to_contain_text("Hydra portal API")
     expect(page.locator(".opblock").first).to_be_visible()
     assert not watch.violations, watch.violations
+
+
+def test_live_runtime_cards_and_report_refreshes_keep_hostile_names_as_text(page, browser_context, live_url):
+    from apps.validation import reports
+
+    world = build_world()
+    login(browser_context, live_url, world.admin)
+    watch = Watch(page)
+    pt = world.types[1]  # no model: its runtime card is fetched again when a plot arrives
+    page.goto("/runtime/")
+    wait_live(page)
+    with Ingestor(world.exp, workers=1) as ingestor:
+        ingestor.ingest(
+            [
+                Source(
+                    name=f"RunPeriod-2023-08/Run039998/{SCRIPT}.png",
+                    ref=PlotRef(plot_type=pt.name, run=39998, run_period="RunPeriod-2023-08", chunk=0, campaign=None),
+                    data=demo.image(1, 39998)[0],
+                )
+            ]
+        )
+    card = page.locator(f"#rt-{pt.pk}")
+    expect(card).to_contain_text("39998")
+    expect(card).to_contain_text(pt.name)
+    assert page.evaluate(DOM_CHECK) == []
+
+    page.goto(f"/validation/reports/{world.report.pk}/")
+    wait_live(page)
+    reports.compute(world.report)  # tells the page, which fetches its body again
+    expect(page.locator("#report[data-updated]")).to_be_attached()
+    expect(page.locator("#report")).to_contain_text(world.types[0].name)
+    assert page.evaluate(DOM_CHECK) == []
+    assert not watch.dialogs and not watch.violations, watch.dialogs + watch.violations
