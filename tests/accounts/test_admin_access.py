@@ -62,8 +62,15 @@ def test_a_successful_login_starts_the_failure_count_again(client, settings):
     assert portal_login(client, "forgetful", PASSWORD).status_code == 302
 
 
-def test_an_admin_role_holder_opens_the_admin_and_loses_it_with_the_role(client):
-    boss = factories.user("boss", roles=["Admin"])
+def test_an_admin_role_given_on_the_people_page_opens_the_admin_and_taking_it_closes_it(client):
+    from django.test import Client
+
+    root = factories.user("root", is_superuser=True, is_staff=True)
+    boss = factories.user("boss")
+    people = Client()
+    people.force_login(root)
+    people.post(reverse("person", args=[boss.pk]), {"action": "roles", "roles": ["Admin"]})
+    boss.refresh_from_db()
     assert not boss.is_staff
     client.force_login(boss)
     index = client.get(reverse("admin:index"))
@@ -71,7 +78,9 @@ def test_an_admin_role_holder_opens_the_admin_and_loses_it_with_the_role(client)
     assert "Hydra portal administration" in index.content.decode()
     users = client.get(reverse("admin:auth_user_changelist"))
     assert users.status_code == 200 and "boss" in users.content.decode()
-    boss.groups.clear()
+    assert reverse("admin:index") in client.get(reverse("home")).content.decode()  # the top bar links it
+
+    people.post(reverse("person", args=[boss.pk]), {"action": "roles", "roles": ["Viewer"]})
     response = client.get(reverse("admin:index"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("admin:login"))
