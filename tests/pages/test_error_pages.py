@@ -1,4 +1,4 @@
-"""Production defaults: DEBUG off, the portal's own error pages, a Content-Security-Policy on every page."""
+"""Production defaults: DEBUG off, and the portal's own error pages instead of Django's."""
 
 import os
 import subprocess
@@ -53,21 +53,3 @@ def test_a_refused_page_answers_the_portals_own_403_with_the_reason(client):
     response = client.get("/people/")
     assert response.status_code == 403
     assert "Only admins manage people." in response.content.decode()
-
-
-def test_every_page_carries_a_content_security_policy_without_inline_script_or_eval(client):
-    policy = client.get("/").headers["Content-Security-Policy"]
-    directives = dict(part.strip().split(" ", 1) for part in policy.split(";"))
-    assert directives["default-src"] == "'self'"
-    assert directives["script-src"] == "'self'"
-    assert "unsafe-eval" not in policy
-    assert "'self'" in directives["connect-src"] and "ws://127.0.0.1:*" in directives["connect-src"]
-
-
-def test_the_api_docs_allow_only_their_own_inline_start_up_script(client):
-    response = client.get("/api/docs/")
-    assert response.status_code == 200
-    policy = response.headers["Content-Security-Policy"]
-    script_src = next(p for p in policy.split(";") if p.strip().startswith("script-src"))
-    assert "'sha256-" in script_src
-    assert "unsafe-inline" not in script_src and "unsafe-eval" not in policy
