@@ -1,10 +1,22 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.views import LoginView
+from django.http import HttpResponse
 from django.urls import include, path, re_path
 
 from apps.accounts.forms import LoginForm
 from apps.core import views as core_views
+
+# The diamond of base.html's inline icon, for the pages that do not extend base.html (Django's admin
+# and password pages, the API docs): browsers ask them for /favicon.ico, which answered 404.
+FAVICON = (
+    b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><path d="M8 1l7 7-7 7-7-7z" fill="#f59f00"/></svg>'
+)
+
+
+def favicon(request):
+    return HttpResponse(FAVICON, content_type="image/svg+xml", headers={"Cache-Control": "max-age=86400"})
+
 
 urlpatterns = [
     path("", core_views.home, name="home"),
@@ -20,6 +32,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("hydra_portal.api_urls")),
     path("healthz", core_views.healthz, name="healthz"),
+    path("favicon.ico", favicon, name="favicon"),
 ]
 
 if settings.SERVE_MEDIA:

@@ -16,6 +16,7 @@ ids from ``scene.Scene.ids``.
 
 EXTRA_URLS = [
     "/healthz",
+    "/favicon.ico",
     "/accounts/login/",
     # Django's password pages: reached from e-mails and typed URLs.
     "/accounts/password_change/",

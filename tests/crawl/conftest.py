@@ -17,6 +17,11 @@ from tests.crawl import EXTRA_URLS, crawler, scene
 
 @pytest.fixture(scope="package")
 def built(django_db_setup, django_db_blocker, tmp_path_factory):
+    from django.db import connection
+
+    name = str(connection.settings_dict["NAME"])
+    # Only in a test database: the scene is committed, and flushed at the end.
+    assert "test" in name or "memory" in name, f"the crawl needs a test database, not {name}"
     overrides = override_settings(
         MEDIA_ROOT=tmp_path_factory.mktemp("crawl-media"),
         PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],

@@ -55,3 +55,20 @@ def test_closed_reading_sends_anonymous_visitors_to_the_login_page(walks):
     assert statuses["home"] == 302 and statuses["login"] == 200
     opened = {visit.view: visit.status for visit in walks["anonymous-open"].visits}
     assert opened["home"] == 200 and opened["plot-page"] == 200
+
+
+# Defects the crawl found, one test each.
+
+
+def test_pages_without_the_portal_layout_get_a_favicon_instead_of_a_404(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200 and response["Content-Type"] == "image/svg+xml"
+    assert response.content.startswith(b"<svg") and b"<path" in response.content
+
+
+def test_the_admin_offers_no_add_form_for_explore_maps_which_only_jobs_compute(client):
+    from django.contrib.auth import get_user_model
+
+    client.force_login(get_user_model().objects.get(username="demo"))
+    assert client.get("/admin/validation/embeddingspace/").status_code == 200
+    assert client.post("/admin/validation/embeddingspace/add/", {}).status_code == 403
