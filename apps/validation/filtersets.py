@@ -2,10 +2,9 @@
 
 import django_filters as filters
 
+from apps.core.integers import MAX_DB_INT as MAX_ID
 from apps.validation.choices import ReportStatus
 from apps.validation.models import EmbeddingSpace, ValidationReport, ValidationThreshold
-
-MAX_ID = 2**63 - 1
 
 
 class IdFilter(filters.NumberFilter):
