@@ -108,3 +108,21 @@ def test_seeding_for_the_demo_queues_no_training_when_a_model_exists():
     output = seed(runs=1, if_empty=True, train_in_background=True)
     assert ClassifierModel.objects.count() == 1 and not Job.objects.filter(kind="train").exists()
     assert "background" not in output
+
+
+def test_a_demo_training_cut_short_by_a_stop_is_marked_failed_and_queued_again():
+    from apps.jobs.models import Job
+    from apps.jobs.runner import INTERRUPTED
+    from apps.monitoring.models import ClassifierModel
+
+    seed(runs=1, train_in_background=True)
+    stale = ClassifierModel.objects.get()
+    Job.objects.filter(pk=stale.job_id).update(status=Job.Status.RUNNING, params={"model_id": stale.pk})
+    ClassifierModel.objects.filter(pk=stale.pk).update(status=ClassifierModel.Status.TRAINING)
+
+    seed(runs=1, if_empty=True, train_in_background=True)
+    stale.refresh_from_db()
+    assert stale.status == ClassifierModel.Status.FAILED and "interrupted" in stale.error
+    assert Job.objects.get(pk=stale.job_id).message == INTERRUPTED
+    fresh = ClassifierModel.objects.exclude(pk=stale.pk).get()
+    assert fresh.status == ClassifierModel.Status.QUEUED and fresh.job.status == Job.Status.QUEUED

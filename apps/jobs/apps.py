@@ -15,12 +15,16 @@ def _serving_process() -> bool:
     return os.environ.get("RUN_MAIN") == "true" or "--noreload" in sys.argv
 
 
-def _send_deferred():
+def _start_jobs():
+    import dramatiq
     from django.db import close_old_connections
 
-    from apps.jobs.runner import send_deferred
+    from apps.jobs.runner import fail_interrupted, send_deferred
+    from hydra_portal.broker import InProcessBroker
 
     try:
+        if isinstance(dramatiq.get_broker(), InProcessBroker):
+            fail_interrupted()
         send_deferred()
     finally:
         close_old_connections()
@@ -32,8 +36,9 @@ class JobsConfig(AppConfig):
 
     def ready(self):
         # The embedded set-up (make demo) runs jobs in the serving process: jobs a command queued
-        # for it (seed_demo's first training) start once it serves.
+        # for it (seed_demo's first training) start once it serves, and jobs the last serving
+        # process left unfinished are marked failed.
         if _serving_process():
-            timer = threading.Timer(DEFERRED_START_DELAY, _send_deferred)
+            timer = threading.Timer(DEFERRED_START_DELAY, _start_jobs)
             timer.daemon = True
             timer.start()

@@ -6,6 +6,7 @@ import logging
 from contextlib import contextmanager
 
 from django.db import transaction
+from django.dispatch import Signal
 
 from apps.core.events import publish_on_commit
 from apps.jobs.models import Job
@@ -15,6 +16,9 @@ log = logging.getLogger(__name__)
 
 # The params key naming the actor of a job held back until the portal serves (see send_deferred).
 DEFERRED = "_deferred_actor"
+INTERRUPTED = "interrupted: the portal stopped before this job ended"
+# Sent with ``jobs`` (a list of Job) after fail_interrupted, so apps can settle what those jobs left.
+jobs_interrupted = Signal()
 
 
 def enqueue(actor, *, kind: str, title: str = "", user=None, defer: bool = False, **params) -> Job:
@@ -73,3 +77,20 @@ def running(job_id: int):
         raise
     if job.status == Job.Status.RUNNING:
         job.finish()
+
+
+def fail_interrupted() -> list[Job]:
+    """Mark failed the jobs a stopped process left queued or running (embedded set-up only).
+
+    With the in-process broker a job runs only inside the process that serves the portal; when
+    a new one starts, a job still running, or queued and already sent, died with the last one.
+    Left as it is, its progress bar would wait forever.
+    """
+    jobs = list(
+        Job.objects.filter(status__in=[Job.Status.RUNNING, Job.Status.QUEUED]).exclude(params__has_key=DEFERRED)
+    )
+    for job in jobs:
+        job.fail(INTERRUPTED)
+    if jobs:
+        jobs_interrupted.send(sender=Job, jobs=jobs)
+    return jobs

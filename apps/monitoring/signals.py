@@ -1,7 +1,9 @@
-"""Queue classification of newly ingested plots whose plot type has an active model."""
+"""Queue classification of newly ingested plots whose plot type has an active model; fail the
+models whose training job was interrupted."""
 
 from django.dispatch import receiver
 
+from apps.jobs.runner import jobs_interrupted
 from apps.plots.signals import plots_ingested
 
 
@@ -10,3 +12,12 @@ def classify_new_plots(sender, plots, **kwargs):
     from apps.monitoring.services import queue_classification
 
     queue_classification(plots)
+
+
+@receiver(jobs_interrupted, dispatch_uid="monitoring.fail_interrupted_models")
+def fail_interrupted_models(sender, jobs, **kwargs):
+    from apps.monitoring.models import ClassifierModel
+
+    ClassifierModel.objects.filter(
+        job__in=jobs, status__in=[ClassifierModel.Status.QUEUED, ClassifierModel.Status.TRAINING]
+    ).update(status=ClassifierModel.Status.FAILED, error="training was interrupted when the portal stopped")

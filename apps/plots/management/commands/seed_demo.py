@@ -142,12 +142,18 @@ class Command(BaseCommand):
 
     def _train_in_background(self, experiment):
         """Queue the default model's training once: only while the experiment has no model at all."""
+        from apps.jobs.runner import fail_interrupted
         from apps.monitoring.management.commands._wait import in_process
         from apps.monitoring.models import ClassifierModel
         from apps.monitoring.services import request_training
         from ml.synthetic import DEMO_PLOT_TYPES
 
-        if ClassifierModel.objects.filter(plot_type__experiment__name=experiment).exists():
+        if in_process():
+            # Jobs of the embedded set-up run inside the portal, which is not serving while make demo
+            # seeds: one left running was cut short (and its model, failed, does not count below).
+            fail_interrupted()
+        models = ClassifierModel.objects.filter(plot_type__experiment__name=experiment)
+        if models.exclude(status=ClassifierModel.Status.FAILED).exists():
             return
         names = [d.name for d in DEMO_PLOT_TYPES]
         types = sorted(
