@@ -203,6 +203,6 @@ def latest_bad_plots(experiment: Experiment, bad_ids: list[int], limit: int = 8)
     return list(
         Plot.objects.filter(experiment=experiment, label_class_id__in=bad_ids)
         .select_related("label_class")
-        .prefetch_related("plot_type")
+        .prefetch_related("plot_type", "campaign")
         .order_by("-run_number", "-id")[:limit]
     )
