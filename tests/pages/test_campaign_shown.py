@@ -54,3 +54,23 @@ def test_the_neighbouring_runs_strip_names_its_campaign(client, scene):
     strip = html[html.index('id="strip-title"') :]
     assert strip.startswith('id="strip-title">Neighbouring runs <span class="muted small">recon-ver02</span>')
     assert 'aria-label="Run 1003, recon-ver02' in strip
+
+
+def test_the_explore_page_s_most_different_tiles_name_their_campaign(client, experiment):
+    from apps.experiments.choices import CampaignKind
+    from apps.validation import mapping
+    from tests.validation import synthetic
+
+    reference = factories.campaign(experiment, "recon-ver01", kind=CampaignKind.OFFLINE, is_reference=True)
+    online = factories.campaign(experiment, "online")
+    pt = factories.plot_type(experiment, synthetic.FCAL)
+    for n in range(1, 7):
+        run = factories.run(experiment, n)
+        factories.plot_from_png(pt, synthetic.png(synthetic.FCAL, n), run, reference)
+        factories.plot_from_png(
+            pt, synthetic.png(synthetic.FCAL, 100 + n, "hot_channels" if n == 6 else None), run, online
+        )
+    mapping.compute(pt, "pixels")
+    html = client.get(reverse("validation-explore"), {"plot_type": pt.pk}).content.decode()
+    tiles = html[html.index('class="mini-grid"') :]
+    assert '<span class="campaign">online</span>' in tiles or '<span class="campaign">recon-ver01</span>' in tiles
