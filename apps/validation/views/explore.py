@@ -62,7 +62,9 @@ def explore(request):
         "max_points": explore_data.MAX_POINTS,
     }
     if space is not None:
-        top = PlotEmbedding.objects.filter(space=space).select_related("plot__label_class", "plot__campaign", "suggested_label")
+        top = PlotEmbedding.objects.filter(space=space).select_related(
+            "plot__label_class", "plot__campaign", "suggested_label"
+        )
         context["different"] = list(top.order_by("-outlier_score")[:8])
         context["mislabeled"] = list(top.filter(mislabel_score__gt=0.5).order_by("-mislabel_score")[:8])
     return render(request, "validation/explore.html", context)
