@@ -6,7 +6,9 @@ at most ``PER_VIEW`` URLs of one view are fetched, so a page that lists 500 plot
 pages, not 500. Every ``<form>`` of every page fetched is submitted once per (view, method) with an
 empty body, POSTs inside a transaction that is rolled back, so a delete or logout form changes nothing.
 URLs handed to scripts in ``data-*`` attributes are fetched too (only a server error counts there:
-many are POST endpoints that rightly refuse a GET).
+many are POST endpoints that rightly refuse a GET). Filters get one hostile try per view: the first
+URL with a query is fetched again with every whole number in it replaced by ``HUGE``, and each GET
+form is sent once with every field ``HUGE``; a server error there is a finding like any other.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from django.urls import Resolver404, resolve
 
 MAX_DEPTH = 2
 PER_VIEW = 2
+# Beyond any database integer: filters must answer 400, not fail in the query (SQLite overflows).
+HUGE = "99999999999999999999"
 HOST = "testserver"
 # Files, not pages: fetched when linked, never parsed.
 NOT_PARSED = ("/static/", "/media/")
@@ -36,6 +40,7 @@ class Form:
     action: str
     method: str
     found_on: str
+    fields: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -52,7 +57,7 @@ class Page:
 class _Parser(HTMLParser):
     def __init__(self, url: str):
         super().__init__(convert_charrefs=True)
-        self.url, self.page, self._in_header = url, Page(), 0
+        self.url, self.page, self._in_header, self._form = url, Page(), 0, None
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
@@ -67,7 +72,10 @@ class _Parser(HTMLParser):
         elif tag == "form":
             method = (attrs.get("method") or "get").upper()
             if method in ("GET", "POST"):
-                self.page.forms.append(Form(attrs.get("action") or self.url, method, self.url))
+                self._form = Form(attrs.get("action") or self.url, method, self.url)
+                self.page.forms.append(self._form)
+        elif tag in ("input", "select", "textarea") and self._form and attrs.get("name"):
+            self._form.fields.append(attrs["name"])
         for name, value in attrs.items():
             if name.startswith("data-") and value and value.startswith("/") and not value.startswith("//"):
                 self.page.data_urls.append(value)
@@ -75,6 +83,8 @@ class _Parser(HTMLParser):
     def handle_endtag(self, tag):
         if tag == "header" and self._in_header:
             self._in_header -= 1
+        elif tag == "form":
+            self._form = None
 
 
 def parse(url: str, html: str) -> Page:
@@ -147,6 +157,16 @@ class Walk:
         self.findings.append(Finding(check, self.identity, url, status, detail, found_on))
 
 
+def overflowing(url: str) -> str:
+    """``url`` with every whole-number query value (ids, runs, pages) replaced by ``HUGE``."""
+    parts = urlsplit(url)
+    query = "&".join(
+        f"{key}={HUGE}" if value.isdigit() else f"{key}={value}"
+        for key, _, value in (pair.partition("=") for pair in parts.query.split("&") if pair)
+    )
+    return f"{parts.path}?{query}"
+
+
 def summary(response) -> str:
     """Exception and the innermost frame of the project's own code, or the start of the body."""
     exc_info = getattr(response, "exc_info", None)
@@ -180,6 +200,7 @@ def walk(identity: str, client: Client, seeds: list[str]) -> Walk:
     per_view: Counter = Counter()
     submitted: set[tuple[str | None, str]] = set()
     pending_forms: list[Form] = []
+    oversized: set[str] = set()
 
     def budget(url: str, found_on: str | None) -> str | None:
         """The URL's view when it is new and its view has room left, else None."""
@@ -195,6 +216,17 @@ def walk(identity: str, client: Client, seeds: list[str]) -> Walk:
         per_view[view] += 1
         return view
 
+    def try_overflow(url: str, found_on: str | None):
+        """Once per view, whether or not its budget lets the URL itself be fetched."""
+        view = view_of(url) if "?" in url else None
+        huge = overflowing(url) if view and view not in oversized else url
+        if huge != url:
+            oversized.add(view)
+            answer = client.get(huge, follow=True)
+            if answer.status_code >= 500:
+                result.found("server error", huge, answer.status_code, summary(answer), found_on or url)
+            _body(answer)
+
     def fetch(url: str, view: str, depth: int, found_on: str | None, missing_is_broken: bool = True):
         response = client.get(url)
         status, content_type = response.status_code, response.get("Content-Type", "")
@@ -207,6 +239,7 @@ def walk(identity: str, client: Client, seeds: list[str]) -> Walk:
 
     while queue:
         url, depth, found_on = queue.popleft()
+        try_overflow(url, found_on)
         view = budget(url, found_on)
         if view is None:
             continue
@@ -251,6 +284,11 @@ def submit(result: Walk, client: Client, form: Form) -> int:
     poster = Client(raise_request_exception=False)
     poster.cookies = type(client.cookies)(client.cookies)
     if form.method == "GET":
+        filled = poster.get(urlsplit(form.action).path, dict.fromkeys(form.fields, HUGE), follow=True)
+        if filled.status_code >= 500:
+            detail = f"GET form with every field {HUGE}: {summary(filled)}"
+            result.found("server error", form.action, filled.status_code, detail, form.found_on)
+        _body(filled)
         response = poster.get(urlsplit(form.action).path)
     else:
         with transaction.atomic():
