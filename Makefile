@@ -38,7 +38,7 @@ demo: install var/secret_key
 	@echo ""
 	@echo "  Hydra portal: http://$(HOST):$(PORT)/   (log in as demo / demo-password)"
 	@echo ""
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	$(PY) manage.py serve --host $(HOST) --port $(PORT)
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -9,8 +9,12 @@ DEFERRED_START_DELAY = 2.0
 
 
 def _serving_process() -> bool:
-    """True in the process of ``manage.py runserver`` that serves (not the autoreloader's watcher)."""
-    if len(sys.argv) < 2 or sys.argv[1] != "runserver":
+    """True in the process that serves: ``manage.py serve``, or ``runserver`` (not its autoreloader's watcher)."""
+    if len(sys.argv) < 2:
+        return False
+    if sys.argv[1] == "serve":
+        return True
+    if sys.argv[1] != "runserver":
         return False
     return os.environ.get("RUN_MAIN") == "true" or "--noreload" in sys.argv
 
