@@ -22,6 +22,8 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
+from apps.core.integers import out_of_range
+
 log = logging.getLogger(__name__)
 
 
@@ -68,20 +70,10 @@ def _first_message(detail) -> str:
     return str(detail)
 
 
-# The largest integer any of the supported databases takes; larger ids make SQLite raise OverflowError.
-MAX_DB_INT = 2**63 - 1
-
-
 def _out_of_range(request) -> dict:
-    """Name the query parameters holding integers too large for the database."""
-    bad = {}
+    """Name the query parameters holding integers too large for the database (the pages' check too)."""
     params = getattr(request, "query_params", None) or getattr(request, "GET", {})
-    for key, values in params.lists():
-        for value in values:
-            digits = value.strip().lstrip("+-")
-            if digits.isascii() and digits.isdigit() and int(digits) > MAX_DB_INT:
-                bad[key] = [f"{value} is out of range"]
-    return bad or {"non_field_errors": ["a number in the request is out of range"]}
+    return out_of_range(params) or {"non_field_errors": ["a number in the request is out of range"]}
 
 
 def _translate(exc, context=None):
