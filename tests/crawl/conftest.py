@@ -1,8 +1,10 @@
-"""One scene for the whole package (built once, committed, flushed at the end) and one walk per identity.
+"""One scene for the package (committed; the database is put back as found at the end) and one walk per identity.
 
 The scene is committed, not wrapped in a test transaction: the worker threads that train and
 classify, and the live server of the Chromium pass, read it from their own connections. Tests still
 carry the ``django_db`` mark: pytest-django creates the test database only for a session that has one.
+pytest-django runs transactional tests after the others, so a whole-suite run builds the scene twice:
+once for the client pass, once for the Chromium pass.
 """
 
 from __future__ import annotations
@@ -29,13 +31,17 @@ def built(django_db_setup, django_db_blocker, tmp_path_factory):
     overrides.enable()
     try:
         with django_db_blocker.unblock():
+            # Leave the database as found (the roles and permissions the migrations made, say): the
+            # tests run after this package within the same group expect them.
+            before = connection.creation.serialize_db_to_string()
             try:
                 yield scene.build()
             finally:
                 from apps.monitoring.classify import clear_cache
 
                 clear_cache()
-                call_command("flush", interactive=False, verbosity=0)
+                call_command("flush", interactive=False, verbosity=0, inhibit_post_migrate=True)
+                connection.creation.deserialize_db_from_string(before)
     finally:
         overrides.disable()
 
