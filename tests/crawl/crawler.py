@@ -5,10 +5,15 @@ link ``MAX_DEPTH`` levels deep. URLs are grouped by the view they resolve to (``
 at most ``PER_VIEW`` URLs of one view are fetched, so a page that lists 500 plots costs two plot
 pages, not 500. Every ``<form>`` of every page fetched is submitted once per (view, method) with an
 empty body, POSTs inside a transaction that is rolled back, so a delete or logout form changes nothing.
-URLs handed to scripts in ``data-*`` attributes are fetched too (only a server error counts there:
-many are POST endpoints that rightly refuse a GET). Filters get one hostile try per view: the first
-URL with a query is fetched again with every whole number in it replaced by ``HUGE``, and each GET
-form is sent once with every field ``HUGE``; a server error there is a finding like any other.
+URLs handed to scripts in ``data-*`` attributes and images are fetched too (a script's URL may
+rightly refuse a GET, being a POST endpoint; only a server error counts there).
+
+A form whose action lies in the API is a finding: a page's form posts to a page URL, whatever its
+name. Plain links into the API (the "JSON" links) are followed like any other.
+
+Filters get one hostile try per view: the first URL with a whole number in its query is fetched
+again with each such number replaced by ``HUGE``, and each GET form is sent once with every field
+``HUGE``; a server error there is a finding like any other.
 """
 
 from __future__ import annotations
