@@ -19,7 +19,7 @@ from tests.crawl import scene
 pytestmark = [
     pytest.mark.browser,
     # Transactional: the live server writes sessions from its own connection, which a test transaction
-    # would lock out. Its flush at the end runs after the client-pass tests (pytest-django orders them last).
+    # would lock out. pytest-django runs transactional tests after the client pass's.
     pytest.mark.django_db(transaction=True),
     # Media files come from Django's static view, whose sync file iterator Django warns about under ASGI.
     pytest.mark.filterwarnings("ignore:StreamingHttpResponse must consume synchronous"),
@@ -35,10 +35,11 @@ def view_kind(view: str) -> str:
 
 
 def browser_pages(walk) -> list[str]:
-    """One HTML page per view kind that the identity's walk fetched with a 200."""
+    """One page per view kind that the identity's walk fetched with a 200."""
     chosen: dict[str, str] = {}
     for visit in walk.visits:
-        if visit.status == 200 and visit.content_type.startswith("text/html") and not visit.url.startswith("/api/v1/"):
+        # The API answers a browser with its HTML pages (the "JSON" links open them).
+        if visit.status == 200 and (visit.content_type.startswith("text/html") or visit.view.startswith("api:")):
             chosen.setdefault(view_kind(visit.view), visit.url)
     return list(chosen.values())
 
