@@ -188,7 +188,23 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": env_str("HYDRA_CHANNEL_PREFIX", "hydra")},
+            "CONFIG": {
+                # channels-redis waits up to 5 s on BRPOP for each websocket; redis-py 8 gives up on a
+                # socket after as long, which closed every idle websocket (1011) every 5 s. The read
+                # timeout stays well above the wait; keepalive and health checks find dead sockets.
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "socket_timeout": 30,
+                        "socket_connect_timeout": 5,
+                        "socket_keepalive": True,
+                        "health_check_interval": 15,
+                    }
+                ],
+                "prefix": env_str("HYDRA_CHANNEL_PREFIX", "hydra"),
+                # Events a slow page has not read yet: 100 (the default) dropped bursts of uploads.
+                "capacity": env_int("HYDRA_CHANNEL_CAPACITY", 1000, minimum=10),
+            },
         }
     }
 else:

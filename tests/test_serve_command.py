@@ -1,5 +1,7 @@
 """``manage.py serve``, the server of make demo and production, in a real process of its own."""
 
+import asyncio
+import contextlib
 import json
 import os
 import socket
@@ -11,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.services import strict
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -20,9 +24,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def served(tmp_path):
-    """Base URL of ``manage.py serve`` on a fresh SQLite database, and the server's output."""
+@contextlib.contextmanager
+def serving(tmp_path, **extra_env):
+    """(base URL, port) of ``manage.py serve`` on a fresh SQLite database, with ``extra_env`` set."""
     env = {
         **os.environ,
         "HYDRA_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite3'}",
@@ -31,6 +35,7 @@ def served(tmp_path):
     }
     for name in ("HYDRA_REDIS_URL", "HYDRA_BROKER_URL", "HYDRA_CHANNEL_PREFIX"):
         env.pop(name, None)
+    env.update(extra_env)
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=180)
     port = _free_port()
     log = tmp_path / "serve.log"
@@ -53,10 +58,16 @@ def served(tmp_path):
                 assert proc.poll() is None, log.read_text()
                 assert time.monotonic() < deadline, "manage.py serve did not answer in 60 s"
                 time.sleep(0.3)
-        yield base, port
+        yield base, port, env, log
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+@pytest.fixture
+def served(tmp_path):
+    with serving(tmp_path) as (base, port, _env, _log):
+        yield base, port
 
 
 def test_serve_answers_pages_and_refuses_a_huge_anonymous_body_from_its_headers(served):
@@ -84,8 +95,6 @@ def test_serve_answers_pages_and_refuses_a_huge_anonymous_body_from_its_headers(
 
 
 def test_serve_carries_websockets(served):
-    import asyncio
-
     import websockets
 
     base, port = served
@@ -112,3 +121,44 @@ def test_serve_refuses_several_workers_without_a_broker(tmp_path):
     )
     assert result.returncode != 0
     assert "--workers above 1 needs HYDRA_REDIS_URL or HYDRA_BROKER_URL" in result.stderr
+
+
+def _redis_url() -> str:
+    """A Redis database of its own for the test; skipped (failed in CI) without a Redis server."""
+    with socket.socket() as probe:
+        probe.settimeout(2)
+        if probe.connect_ex(("127.0.0.1", 6379)) != 0:
+            message = "no Redis server on 127.0.0.1:6379 (apt-get install redis-server)"
+            if strict():
+                pytest.fail(message)
+            pytest.skip(message)
+    return "redis://127.0.0.1:6379/7"
+
+
+def test_an_idle_websocket_on_the_redis_layer_stays_open_and_receives_the_next_event(tmp_path):
+    import websockets
+
+    idle_seconds = 12  # beyond channels-redis's 5 s BRPOP wait, which once equalled redis-py's socket timeout
+    prefix = f"idle-{os.getpid()}"
+    with serving(tmp_path, HYDRA_REDIS_URL=_redis_url(), HYDRA_CHANNEL_PREFIX=prefix) as (base, port, env, log):
+
+        async def idle_then_receive():
+            async with websockets.connect(f"ws://127.0.0.1:{port}/ws/events/?topics=plots", origin=base) as ws:
+                assert json.loads(await ws.recv())["type"] == "hello"
+                await asyncio.sleep(idle_seconds)
+                # Another process publishes, as a worker or the feeder would.
+                publisher = await asyncio.create_subprocess_exec(
+                    sys.executable,
+                    "manage.py",
+                    "shell",
+                    "-c",
+                    "from apps.core.events import publish; publish('plots', 'plots.created', {'id': 42})",
+                    cwd=ROOT,
+                    env=env,
+                )
+                assert await publisher.wait() == 0
+                return json.loads(await asyncio.wait_for(ws.recv(), 15))
+
+        event = asyncio.run(asyncio.wait_for(idle_then_receive(), 90))
+        assert event == {"type": "plots.created", "payload": {"id": 42}}
+        assert "Traceback" not in log.read_text()
