@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
@@ -74,9 +75,44 @@ def _ok(response, what: str):
     return response
 
 
-def build() -> Scene:
+def settle(timeout: float = 180.0) -> None:
+    """Wait until no job is queued or running, on any broker."""
+    from apps.jobs.models import Job
+
+    deadline = time.monotonic() + timeout
+    busy = Job.objects.filter(status__in=[Job.Status.QUEUED, Job.Status.RUNNING])
+    while busy.exists():
+        assert time.monotonic() < deadline, f"jobs still busy: {list(busy.values_list('kind', 'status'))}"
+        time.sleep(0.1)
+
+
+@contextmanager
+def worker():
+    """The in-process worker starts on the first message; on Redis or RabbitMQ, start one here."""
     import dramatiq
 
+    import apps.monitoring.tasks  # noqa: F401  (declare the queues before the worker starts)
+    import apps.validation.tasks  # noqa: F401
+    from hydra_portal.broker import InProcessBroker
+
+    broker = dramatiq.get_broker()
+    if isinstance(broker, InProcessBroker):
+        yield
+        return
+    started = dramatiq.Worker(broker, worker_threads=2, worker_timeout=100)
+    started.start()
+    try:
+        yield
+    finally:
+        started.stop()
+
+
+def build() -> Scene:
+    with worker():
+        return _build()
+
+
+def _build() -> Scene:
     from apps.experiments.models import Campaign
     from apps.jobs.models import Job
     from apps.monitoring.services import request_training
@@ -107,7 +143,7 @@ def build() -> Scene:
     request_training(types[0], user=expert, hyper_parameters=TINY_TRAINING, shared_with=types[1:], activate=True)
     # A second version, left inactive: its page offers Activate.
     request_training(types[0], hyper_parameters=TINY_TRAINING, shared_with=types[1:], force=True, activate=False)
-    dramatiq.get_broker().join_all(timeout=120_000)
+    settle()
     call_command("classify", stdout=quiet, stderr=quiet)
 
     online = Campaign.objects.get(experiment=types[0].experiment, is_reference=False)
@@ -124,7 +160,7 @@ def build() -> Scene:
     _ok(viewer.post(f"/plot-types/{types[0].pk}/questions/", {"text": "Is a dark ring Bad?"}), "ask a question")
     question = Question.objects.get(plot_type=types[0])
     _ok(by_expert.post(f"/questions/{question.pk}/answer/", {"text": "Only if it lasts a run."}), "answer it")
-    dramatiq.get_broker().join_all(timeout=120_000)
+    settle()
 
     jobs = {j.kind + ":" + j.status for j in Job.objects.all()}
     assert {"train:done", "classify:done", "validation.report:done", "validation.map:done"} <= jobs, jobs
