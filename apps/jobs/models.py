@@ -1,4 +1,9 @@
-"""The job record every background task reports into."""
+"""The job record every background task reports into; it is also the outbox of the job's message.
+
+A queued job with an ``actor`` and no ``sent_at`` has a message still to deliver: it commits with
+the data that asked for it, and a relay (``apps.jobs.relay``) hands it to the broker afterwards.
+A running job's worker stamps ``heartbeat_at`` every few seconds; a stale stamp means the worker died.
+"""
 
 from django.conf import settings
 from django.db import models
@@ -34,9 +39,18 @@ class Job(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    actor = models.CharField(max_length=100, blank=True, help_text="Dramatiq actor that runs the job.")
+    sent_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the message reached the broker; empty while it waits in the outbox."
+    )
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, db_index=True, help_text="Last sign of life of the worker running the job."
+    )
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Times a worker started the job.")
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "sent_at"], name="job_outbox")]
 
     def __str__(self):
         return f"{self.kind} #{self.pk} ({self.status})"
