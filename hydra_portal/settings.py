@@ -81,6 +81,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "apps.core.bad_input.BadParameterMiddleware",
+    "apps.core.outage.DatabaseOutageMiddleware",
 ]
 
 ROOT_URLCONF = "hydra_portal.urls"

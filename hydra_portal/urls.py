@@ -18,6 +18,9 @@ def favicon(request):
     return HttpResponse(FAVICON, content_type="image/svg+xml", headers={"Cache-Control": "max-age=86400"})
 
 
+# A database outage raised outside a view (a middleware saving the session) answers 503, not 500.
+handler500 = "apps.core.outage.server_error"
+
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("plots/<int:pk>/image", core_views.plot_image, name="plot-image"),

@@ -1,12 +1,11 @@
 from django.conf import settings
-from django.db import connection
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_safe
 from django.views.static import serve
 
-from apps.core import charts, dashboard
+from apps.core import charts, dashboard, health, outage
 from apps.core.access import read_required
 from apps.core.selection import current_experiment, experiments
 from apps.plots.models import Plot
@@ -60,6 +59,10 @@ def media(request, path: str):
 
 @require_GET
 def healthz(request):
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok", "database": connection.vendor})
+    """Database, broker, channel layer, media storage and workers, each reported; 503 when a required one fails."""
+    healthy, body = health.report()
+    response = JsonResponse(body, status=200 if healthy else 503)
+    response["Cache-Control"] = "no-store"
+    if not healthy:
+        response["Retry-After"] = str(outage.RETRY_AFTER_SECONDS)
+    return response

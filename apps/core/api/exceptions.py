@@ -22,7 +22,9 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
+from apps.core import outage
 from apps.core.integers import out_of_range
+from apps.core.outage import is_outage
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,13 @@ class ApiError(exceptions.APIException):
 class Conflict(ApiError):
     def __init__(self, message: str, details=None):
         super().__init__(status.HTTP_409_CONFLICT, "conflict", message, details)
+
+
+class Unavailable(ApiError):
+    """The database (or another service the request needs) is down: try again after ``Retry-After``."""
+
+    def __init__(self, message: str):
+        super().__init__(status.HTTP_503_SERVICE_UNAVAILABLE, "unavailable", message)
 
 
 class PayloadTooLarge(ApiError):
@@ -90,6 +99,9 @@ def _translate(exc, context=None):
             if isinstance(exc, ProtectedError)
             else {},
         )
+    if is_outage(exc):
+        log.warning("database unavailable: %s", exc)
+        return Unavailable(outage.MESSAGE)
     if isinstance(exc, IntegrityError):
         return Conflict("this would duplicate or break a reference to another object")
     if isinstance(exc, RequestDataTooBig):
@@ -109,7 +121,11 @@ def exception_handler(exc, context):
     exc = _translate(exc, context)
     if isinstance(exc, ApiError):
         set_rollback()
-        return Response(error_body(exc.status_code, exc.code, exc.message, exc.details), status=exc.status_code)
+        response = Response(error_body(exc.status_code, exc.code, exc.message, exc.details), status=exc.status_code)
+        if isinstance(exc, Unavailable):
+            outage.close_broken_connections()
+            response["Retry-After"] = str(outage.RETRY_AFTER_SECONDS)
+        return response
     response = drf_exception_handler(exc, context)
     if response is None:
         # A bug, not bad input: log it and still answer in the API's shape.

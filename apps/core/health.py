@@ -1,0 +1,161 @@
+"""What ``/healthz`` checks: each part of the portal on its own, with a message an operator can act on.
+
+Required parts (database, broker, channel layer, media storage) decide the status code a load
+balancer reads: 200 when all answer, 503 when one does not. Workers are reported, not required: a
+portal without a running job is healthy, and the reaper deals with a worker that stopped beating.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db import DatabaseError, connection
+from django.utils import timezone
+
+from apps.core.outage import close_broken_connections
+
+# A load balancer polls every few seconds: a part that does not answer within this is down.
+TIMEOUT_SECONDS = 2.0
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    message: str
+    required: bool = True
+
+    def as_json(self) -> dict:
+        return {"status": "ok" if self.ok else "error", "required": self.required, "message": self.message}
+
+
+def _where(url: str) -> str:
+    """scheme://host:port of a service URL, without the credentials it may carry."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname}:{parts.port}" if parts.port else f"{parts.scheme}://{parts.hostname}"
+
+
+def _failure(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or exc.__class__.__name__
+    return text[:300]
+
+
+def database() -> Check:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError as exc:
+        close_broken_connections()
+        return Check("database", False, f"{connection.vendor} unavailable: {_failure(exc)}")
+    return Check("database", True, f"{connection.vendor} answers")
+
+
+_redis_clients: dict[str, object] = {}
+
+
+def _redis_ping(url: str) -> None:
+    import redis
+
+    client = _redis_clients.get(url)
+    if client is None:
+        client = redis.Redis.from_url(url, socket_connect_timeout=TIMEOUT_SECONDS, socket_timeout=TIMEOUT_SECONDS)
+        _redis_clients[url] = client
+    client.ping()
+
+
+def _amqp_connect(url: str) -> None:
+    import pika
+
+    params = pika.URLParameters(url)
+    params.socket_timeout = TIMEOUT_SECONDS
+    params.blocked_connection_timeout = TIMEOUT_SECONDS
+    params.connection_attempts = 1
+    pika.BlockingConnection(params).close()
+
+
+def broker() -> Check:
+    url = settings.BROKER_URL
+    if not url:
+        return Check("broker", True, "in-process broker (embedded set-up)")
+    try:
+        if url.startswith(("amqp://", "amqps://")):
+            _amqp_connect(url)
+        else:
+            _redis_ping(url)
+    except Exception as exc:  # every client error means the same here: messages cannot be sent
+        return Check("broker", False, f"{_where(url)} unreachable: {_failure(exc)}")
+    return Check("broker", True, f"{_where(url)} answers")
+
+
+def channel_layer() -> Check:
+    layer = settings.CHANNEL_LAYERS.get("default", {})
+    if not layer.get("BACKEND", "").startswith("channels_redis."):
+        return Check("channel_layer", True, "in-memory channel layer (one process)")
+    url = ""
+    try:
+        host = layer["CONFIG"]["hosts"][0]
+        url = host["address"] if isinstance(host, dict) else host
+        _redis_ping(url)
+    except Exception as exc:  # the layer's Redis is down: live page updates stop
+        return Check("channel_layer", False, f"{_where(url) if url else 'redis'} unreachable: {_failure(exc)}")
+    return Check("channel_layer", True, f"{_where(url)} answers")
+
+
+def media_storage() -> Check:
+    root = str(settings.MEDIA_ROOT)
+    try:
+        os.makedirs(root, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=root, prefix=".healthz-") as probe:
+            probe.write(b"ok")
+            probe.flush()
+    except OSError as exc:
+        return Check("media", False, f"{root} is not writable: {exc.strerror or exc}")
+    return Check("media", True, f"{root} is writable")
+
+
+def workers(database_ok: bool) -> Check:
+    if not database_ok:
+        return Check("workers", False, "unknown while the database is unavailable", required=False)
+    from apps.jobs.models import Job
+
+    try:
+        running = Job.objects.filter(status=Job.Status.RUNNING)
+        count = running.count()
+        queued = Job.objects.filter(status=Job.Status.QUEUED).count()
+        newest = running.exclude(heartbeat_at=None).order_by("-heartbeat_at").values_list("heartbeat_at", flat=True)
+        newest = newest.first()
+    except DatabaseError as exc:
+        close_broken_connections()
+        return Check("workers", False, f"unknown: {_failure(exc)}", required=False)
+    message = f"{count} running, {queued} queued"
+    if not count:
+        return Check("workers", True, message, required=False)
+    if newest is None:
+        return Check("workers", True, f"{message}; no heartbeat yet", required=False)
+    age = (timezone.now() - newest).total_seconds()
+    limit = getattr(settings, "JOB_HEARTBEAT_TIMEOUT", 120.0)
+    message = f"{message}; newest heartbeat {age:.0f} s ago"
+    if age > limit:
+        return Check("workers", False, f"{message}, over the {limit:.0f} s limit: no worker alive", required=False)
+    return Check("workers", True, message, required=False)
+
+
+def report() -> tuple[bool, dict]:
+    """(healthy, JSON body): healthy when every required part is ok."""
+    started = time.perf_counter()
+    db = database()
+    checks = [db, broker(), channel_layer(), media_storage(), workers(db.ok)]
+    healthy = all(c.ok for c in checks if c.required)
+    body = {
+        "status": "ok" if healthy else "unavailable",
+        "checks": {c.name: c.as_json() for c in checks},
+        "failing": [c.name for c in checks if c.required and not c.ok],
+        "seconds": round(time.perf_counter() - started, 3),
+    }
+    return healthy, body
