@@ -11,119 +11,29 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
 from multiprocessing import get_context
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 
 from apps.core.events import publish_on_commit
+from apps.core.outage import close_broken_connections, describe, is_outage
 from apps.experiments.models import Campaign, Experiment, Run, RunPeriod
 from apps.plots import imaging
-from apps.plots.layout import IMAGE_SUFFIXES, PlotRef, parse
+from apps.plots.layout import PlotRef
 from apps.plots.models import Plot, PlotType
 from apps.plots.signals import plots_ingested
+from apps.plots.sources import SLOT_TAKEN, IngestReport, Outcome, Source, crawl, limits, locate, slot_taken
+
+# Callers import these from here: the ingest's vocabulary, defined in apps.plots.sources.
+__all__ = ["SLOT_TAKEN", "IngestReport", "Ingestor", "Outcome", "Source", "crawl", "locate", "slot_taken"]
 
 log = logging.getLogger(__name__)
 
 # Below this many new images per batch a process pool costs more than it saves.
 POOL_THRESHOLD = 24
-
-
-@dataclass
-class Source:
-    """One candidate image: a display name, the slot it fills, and its bytes or path."""
-
-    name: str
-    ref: PlotRef
-    path: str | None = None
-    data: bytes | None = None
-
-    def read(self, max_bytes: int) -> bytes:
-        if self.data is not None:
-            if len(self.data) > max_bytes:
-                raise imaging.ImageRejected(f"file is {len(self.data):,} bytes, over the limit of {max_bytes:,}")
-            return self.data
-        size = os.path.getsize(self.path)
-        if size > max_bytes:
-            raise imaging.ImageRejected(f"file is {size:,} bytes, over the limit of {max_bytes:,}")
-        with open(self.path, "rb") as fh:
-            return fh.read()
-
-
-@dataclass
-class Outcome:
-    name: str
-    status: str  # "new", "duplicate" or "rejected"
-    plot: Plot | None = None
-    reason: str = ""
-    held_sha256: str = ""  # for a slot taken by a different image: the sha256 of the image it holds
-
-
-SLOT_TAKEN = "this plot slot already holds a different image"
-
-
-def slot_taken(name: str, held_sha256: str) -> Outcome:
-    return Outcome(name, "rejected", reason=f"{SLOT_TAKEN} (sha256 {held_sha256})", held_sha256=held_sha256)
-
-
-@dataclass
-class IngestReport:
-    outcomes: list[Outcome] = field(default_factory=list)
-    seconds: float = 0.0
-
-    def count(self, status: str) -> int:
-        return sum(1 for o in self.outcomes if o.status == status)
-
-    @property
-    def rejected(self) -> list[Outcome]:
-        return [o for o in self.outcomes if o.status == "rejected"]
-
-    def summary(self) -> str:
-        new = self.count("new")
-        rate = new / self.seconds if self.seconds > 0 else 0.0
-        return (
-            f"ingested {new} new, {self.count('duplicate')} duplicate, {self.count('rejected')} rejected "
-            f"in {self.seconds:.1f} s ({rate:.0f} plots/s)"
-        )
-
-
-def limits() -> imaging.Limits:
-    return imaging.Limits(
-        max_bytes=settings.MAX_IMAGE_BYTES,
-        max_pixels=settings.MAX_IMAGE_PIXELS,
-        thumbnail_width=settings.THUMBNAIL_WIDTH,
-    )
-
-
-def crawl(root: str, regex, default_period: str = "default") -> Iterator[Source | Outcome]:
-    """Walk ``root`` in a stable order: a Source per matching file, an Outcome for image files that do not match."""
-    for folder, dirs, files in os.walk(root):
-        dirs.sort()
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        for name in sorted(files):
-            if name.startswith("."):
-                continue
-            path = os.path.join(folder, name)
-            rel = os.path.relpath(path, root)
-            ref = parse(rel, regex, default_period)
-            if ref is not None:
-                yield Source(name=rel, ref=ref, path=path)
-            elif name.lower().endswith(IMAGE_SUFFIXES):
-                yield Outcome(rel, "rejected", reason="path does not match the layout pattern")
-
-
-def locate(path: str, regex, default_period: str = "default") -> Source | Outcome:
-    """A Source for one file given by itself: the layout is matched against the shortest tail of its path that fits."""
-    parts = os.path.abspath(path).replace(os.sep, "/").split("/")
-    for start in range(len(parts) - 1, 0, -1):
-        rel = "/".join(parts[start:])
-        ref = parse(rel, regex, default_period)
-        if ref is not None:
-            return Source(name=rel, ref=ref, path=path)
-    return Outcome(path, "rejected", reason="path does not match the layout pattern")
 
 
 class Ingestor:
@@ -168,20 +78,34 @@ class Ingestor:
             self._pool.shutdown()
             self._pool = None
 
-    def ingest(self, items: Iterable[Source | Outcome]) -> IngestReport:
+    def ingest(self, items: Iterable[Source | Outcome], *, stop_on_outage: bool = False) -> IngestReport:
+        """Ingest in batches. A database outage raises, or with ``stop_on_outage`` ends the report early.
+
+        Stopped early, the report keeps the batches that went in and lists every file left out
+        (``unfinished``); nothing of those is stored, so running the same files again completes the job.
+        """
         report = IngestReport()
         started = time.perf_counter()
         batch: list[Source] = []
-        for item in items:
-            if isinstance(item, Outcome):
-                report.outcomes.append(item)
-                continue
-            batch.append(item)
-            if len(batch) >= self.batch_size:
+        pending = iter(items)
+        try:
+            for item in pending:
+                if isinstance(item, Outcome):
+                    report.outcomes.append(item)
+                    continue
+                batch.append(item)
+                if len(batch) >= self.batch_size:
+                    report.outcomes.extend(self._ingest_batch(batch))
+                    batch = []
+            if batch:
                 report.outcomes.extend(self._ingest_batch(batch))
                 batch = []
-        if batch:
-            report.outcomes.extend(self._ingest_batch(batch))
+        except DatabaseError as exc:
+            if not (stop_on_outage and is_outage(exc)):
+                raise
+            close_broken_connections()
+            report.error = describe(exc)
+            report.unfinished = [s.name for s in batch] + [i.name for i in pending if isinstance(i, Source)]
         report.seconds = time.perf_counter() - started
         return report
 
@@ -270,7 +194,16 @@ class Ingestor:
         except BaseException:
             # The transaction rolled back: rows created in it (runs, plot types) are gone too.
             self._forget_cached_rows()
-            self._remove_unreferenced([p for _, _, stored in good for p in stored.created])
+            written = [p for _, _, stored in good for p in stored.created]
+            try:
+                self._remove_unreferenced(written)
+            except DatabaseError as cleanup_exc:
+                if not is_outage(cleanup_exc):
+                    raise
+                # The database cannot say whether a concurrent ingest now uses these files. This batch
+                # wrote them, so they go: an orphan is certain, such a race (same bytes, committed in
+                # the moment before the outage) is not.
+                imaging.remove(self.media_root, written)
             raise
         unused = [p for i, _, stored in good if outcomes[i].status != "new" for p in stored.created]
         self._remove_unreferenced(unused)
