@@ -18,7 +18,16 @@ IN_PROCESS_THREADS = 2
 
 
 class CloseDjangoConnections(Middleware):
-    """Workers are long-lived threads: give back database connections after each message."""
+    """Workers are long-lived threads: drop dead or expired database connections around each message.
+
+    Before too: after a database restart the thread's persistent connection is dead, and the first
+    job would fail before it is even marked started.
+    """
+
+    def before_process_message(self, broker, message):
+        from django.db import close_old_connections
+
+        close_old_connections()
 
     def after_process_message(self, broker, message, *, result=None, exception=None):
         from django.db import close_old_connections
@@ -28,8 +37,23 @@ class CloseDjangoConnections(Middleware):
     after_skip_message = after_process_message
 
 
+class RelayInWorker(Middleware):
+    """Each worker process also runs the relay: sends what waits in the outbox, requeues dead workers' jobs."""
+
+    def after_worker_boot(self, broker, worker):
+        from apps.jobs.relay import start_relay
+
+        start_relay()
+
+
 class InProcessBroker(StubBroker):
-    """A stub broker with its own worker threads, started lazily on the first enqueue."""
+    """A stub broker with its own worker threads, started lazily on the first enqueue.
+
+    ``hand_off`` is set in a short-lived command: its jobs would die with it, so their messages
+    wait in the outbox for the serving process's relay instead of being sent here.
+    """
+
+    hand_off = False
 
     def __init__(self, *args, **kwargs):
         # A failed task is recorded in its job; waiting for a queue must not re-raise it.

@@ -178,6 +178,13 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_IMAGE_BYTES + 1024 * 1024
 # One Redis URL can feed both the channel layer and the broker; each can be set alone too.
 REDIS_URL = env_url("HYDRA_REDIS_URL", schemes=("redis", "rediss"))
 BROKER_URL = env_url("HYDRA_BROKER_URL", REDIS_URL, schemes=("redis", "rediss", "amqp", "amqps"))
+# Background jobs: a worker stamps its running job every HEARTBEAT_INTERVAL seconds; a job whose stamp
+# is older than HEARTBEAT_TIMEOUT lost its worker and is queued again, up to MAX_ATTEMPTS starts. The
+# relay looks for messages still to send (and for such jobs) every RELAY_INTERVAL seconds.
+JOB_HEARTBEAT_INTERVAL = env_float("HYDRA_JOB_HEARTBEAT_INTERVAL", 5.0, minimum=0.05)
+JOB_HEARTBEAT_TIMEOUT = env_float("HYDRA_JOB_HEARTBEAT_TIMEOUT", 120.0, minimum=0.5)
+JOB_MAX_ATTEMPTS = env_int("HYDRA_JOB_MAX_ATTEMPTS", 3, minimum=1)
+RELAY_INTERVAL = env_float("HYDRA_RELAY_INTERVAL", 2.0, minimum=0.05)
 
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}

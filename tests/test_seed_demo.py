@@ -85,7 +85,6 @@ def test_the_same_seed_renders_the_same_images(settings, tmp_path):
 
 def test_seeding_for_the_demo_queues_the_default_model_s_training_when_no_model_exists():
     from apps.jobs.models import Job
-    from apps.jobs.runner import DEFERRED
     from apps.monitoring.models import ClassifierModel
 
     output = seed(runs=1, train_in_background=True)
@@ -95,7 +94,7 @@ def test_seeding_for_the_demo_queues_the_default_model_s_training_when_no_model_
     job = Job.objects.get(kind="train")
     assert job.pk == model.job_id and job.status == Job.Status.QUEUED
     # The embedded broker lives in the server: the job waits for it instead of dying with this command.
-    assert job.params[DEFERRED] == "train_model" and job.params["classify"] is True
+    assert job.actor == "train_model" and job.sent_at is None and job.params["classify"] is True
     assert f"training the default model in the background (job #{job.pk})" in output
 
 

@@ -1,12 +1,23 @@
-"""Queue a background task with its job record, and run its body reporting into that record."""
+"""Queue a background task with its job record, and run its body reporting into that record.
+
+The job row is the outbox of its message: ``enqueue`` writes it in the caller's transaction and
+the relay (``apps.jobs.relay``) hands it to the broker once that transaction has committed. A
+message can reach a worker twice (a relay that died after sending, a broker's re-delivery); only
+one start succeeds (queued → running), so a job runs once per attempt.
+"""
 
 from __future__ import annotations
 
 import logging
+import threading
 from contextlib import contextmanager
 
-from django.db import transaction
+from django.conf import settings
+from django.db import InterfaceError, OperationalError, close_old_connections, connection, transaction
+from django.db.models import F
 from django.dispatch import Signal
+from django.utils import timezone
+from dramatiq.middleware import SkipMessage
 
 from apps.core.events import publish_on_commit
 from apps.jobs.models import Job
@@ -14,80 +25,153 @@ from apps.jobs.models import Job
 log = logging.getLogger(__name__)
 
 
-# The params key naming the actor of a job held back until the portal serves (see send_deferred).
-DEFERRED = "_deferred_actor"
 INTERRUPTED = "interrupted: the portal stopped before this job ended"
-# Sent with ``jobs`` (a list of Job) after fail_interrupted, so apps can settle what those jobs left.
+WAITING = "starts when the portal serves"
+# Sent with ``jobs`` (a list of Job) when jobs end failed because their process died, so apps can
+# settle what those jobs left (a model left "training").
 jobs_interrupted = Signal()
+# Sent with ``jobs`` when jobs whose worker died are queued again for another attempt.
+jobs_requeued = Signal()
+
+
+class JobTaken(SkipMessage):
+    """The message's job is not queued any more: another delivery of it started it, or it ended."""
 
 
 def enqueue(actor, *, kind: str, title: str = "", user=None, defer: bool = False, **params) -> Job:
-    """Create a queued Job and send ``actor(job_id, **params)`` once the transaction commits.
+    """Create a queued Job whose message ``actor(job_id, **params)`` is sent once the transaction commits.
 
-    ``defer`` holds the message back until ``send_deferred`` runs in the serving process: with the
-    in-process broker of the embedded set-up, a message sent by a short-lived command would die
-    with that command.
+    The job commits with the caller's data or not at all; if the broker cannot take the message
+    then, the relay sends it later. ``defer`` leaves the message to the serving process's relay
+    (the embedded set-up's in-process worker would die with a short-lived command).
     """
-    if defer:
-        return Job.objects.create(
-            kind=kind,
-            title=title or kind,
-            params={**params, DEFERRED: actor.actor_name},
-            message="starts when the portal serves",
-            created_by=user,
-        )
-    job = Job.objects.create(kind=kind, title=title or kind, params=params, created_by=user)
+    from apps.jobs import relay
+
+    job = Job.objects.create(
+        kind=kind,
+        title=title or kind,
+        params=params,
+        created_by=user,
+        actor=actor.actor_name,
+        message=WAITING if defer else "",
+    )
     publish_on_commit("jobs", "jobs.update", job.as_event())
-    transaction.on_commit(lambda: actor.send(job.pk, **params))
+    transaction.on_commit(lambda: relay.deliver_soon(job.pk, defer=defer))
     return job
 
 
-def send_deferred() -> list[Job]:
-    """Send the messages of queued jobs held back by ``enqueue(defer=True)``; each is sent once."""
-    import dramatiq
-    from django.utils.module_loading import autodiscover_modules
+def _retry_once(step):
+    """Run ``step``; after a dead connection (a database restart), reconnect and run it once more."""
+    try:
+        return step()
+    except (OperationalError, InterfaceError):
+        log.warning("database connection lost; reconnecting", exc_info=True)
+        connection.close()
+        return step()
 
-    autodiscover_modules("tasks")  # declare every app's actors before looking them up by name
-    broker = dramatiq.get_broker()
-    sent = []
-    for job in Job.objects.filter(status=Job.Status.QUEUED, params__has_key=DEFERRED).order_by("id"):
-        params = dict(job.params)
-        actor = broker.get_actor(params.pop(DEFERRED))
-        # Claimed by rewriting the params: a second process sees the key gone and sends nothing.
-        with transaction.atomic():
-            claimed = Job.objects.filter(pk=job.pk, status=Job.Status.QUEUED, params__has_key=DEFERRED).update(
-                params=params, message="queued"
-            )
-        if claimed:
-            actor.send(job.pk, **params)
-            sent.append(job)
-    return sent
+
+def start(job_id: int) -> Job:
+    """Mark the queued job running (one attempt more); raise JobTaken when it is not queued."""
+
+    def claim():
+        now = timezone.now()
+        return Job.objects.filter(pk=job_id, status=Job.Status.QUEUED).update(
+            status=Job.Status.RUNNING,
+            started_at=now,
+            heartbeat_at=now,
+            finished_at=None,
+            attempts=F("attempts") + 1,
+            message="started",
+        )
+
+    if not _retry_once(claim):
+        raise JobTaken(f"job {job_id} is not queued")
+    job = Job.objects.get(pk=job_id)
+    job.append_log("started" if job.attempts == 1 else f"started (attempt {job.attempts})")
+    publish_on_commit("jobs", "jobs.update", job.as_event())
+    return job
+
+
+class Heartbeat(threading.Thread):
+    """Stamps the running job every few seconds from beside the task, so a dead worker shows."""
+
+    def __init__(self, job_id: int):
+        super().__init__(name=f"heartbeat-{job_id}", daemon=True)
+        self.job_id = job_id
+        self.stopped = threading.Event()
+
+    def run(self):
+        try:
+            while not self.stopped.wait(settings.JOB_HEARTBEAT_INTERVAL):
+                try:
+                    Job.objects.filter(pk=self.job_id, status=Job.Status.RUNNING).update(heartbeat_at=timezone.now())
+                except Exception:  # the database may be away for a while; the next beat tries again
+                    log.warning("heartbeat of job %s failed", self.job_id, exc_info=True)
+                    close_old_connections()
+        finally:
+            connection.close()
+
+    def stop(self):
+        self.stopped.set()
+        self.join(timeout=10)
 
 
 @contextmanager
 def running(job_id: int):
-    """Mark the job running; on an exception mark it failed (and re-raise), else done."""
-    job = Job.objects.get(pk=job_id)
-    job.start()
+    """Start the job and heartbeat it; on an exception mark it failed (and re-raise), else done.
+
+    A job that is not queued any more raises JobTaken, which the worker skips quietly.
+    """
+    job = start(job_id)
+    beat = Heartbeat(job.pk)
+    beat.start()
     try:
         yield job
     except Exception as exc:
         log.exception("job %s failed", job_id)
         job.fail(f"{type(exc).__name__}: {exc}")
         raise
+    finally:
+        beat.stop()
     if job.status == Job.Status.RUNNING:
         job.finish()
 
 
+def requeue_or_fail(job: Job, reason: str) -> str | None:
+    """Queue a job whose worker died again, or fail it after its last attempt; say which ("requeued", "failed").
+
+    The change is conditional on the row being as read, so two reapers never both act on one job.
+    """
+    now = timezone.now()
+    same = Job.objects.filter(pk=job.pk, status=job.status, heartbeat_at=job.heartbeat_at, attempts=job.attempts)
+    if job.attempts >= settings.JOB_MAX_ATTEMPTS:
+        message = f"failed after {job.attempts} attempts: {reason}"[:500]
+        changed = same.update(status=Job.Status.FAILED, finished_at=now, message=message)
+        outcome = "failed"
+    else:
+        message = f"queued again after attempt {job.attempts}: {reason}"[:500]
+        changed = same.update(status=Job.Status.QUEUED, sent_at=None, heartbeat_at=None, progress=0.0, message=message)
+        outcome = "requeued"
+    if not changed:
+        return None
+    job.refresh_from_db()
+    job.append_log(message)
+    publish_on_commit("jobs", "jobs.update", job.as_event())
+    (jobs_interrupted if outcome == "failed" else jobs_requeued).send(sender=Job, jobs=[job])
+    return outcome
+
+
 def fail_interrupted() -> list[Job]:
-    """Mark failed the jobs a stopped process left queued or running (embedded set-up only).
+    """Mark failed the jobs a stopped process left running or sent (embedded set-up only).
 
     With the in-process broker a job runs only inside the process that serves the portal; when
     a new one starts, a job still running, or queued and already sent, died with the last one.
-    Left as it is, its progress bar would wait forever.
+    Jobs whose message is still in the outbox are left for the relay.
     """
     jobs = list(
-        Job.objects.filter(status__in=[Job.Status.RUNNING, Job.Status.QUEUED]).exclude(params__has_key=DEFERRED)
+        Job.objects.filter(status__in=[Job.Status.RUNNING, Job.Status.QUEUED]).exclude(
+            status=Job.Status.QUEUED, sent_at__isnull=True
+        )
     )
     for job in jobs:
         job.fail(INTERRUPTED)

@@ -167,6 +167,8 @@ def _classify_batch(classifier, model, classes, thresholds, batch, counts, gradc
         counts["bad"] += cls.meaning == Meaning.BAD
         counts["unconfirmed"] += not v.confirmed
     with transaction.atomic():
+        # One verdict per plot and model: a job run again (its worker died) replaces, never duplicates.
+        Classification.objects.filter(model=model, plot__in=batch).delete()
         created = Classification.objects.bulk_create(rows)
         if any(r.pk is None for r in created):
             # MySQL does not return ids from bulk inserts: read them back by plot and model.

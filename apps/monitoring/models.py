@@ -135,7 +135,8 @@ class Activation(models.Model):
 
 
 class Classification(models.Model):
-    """One inference of one plot by one model. Every one is kept; the plot shows the newest.
+    """One inference of one plot by one model: one per plot and model (classifying again replaces it);
+    every model's is kept, and the plot shows the newest.
 
     ``confirmed`` is true when the confidence reached the model's threshold for the verdict
     class; unconfirmed verdicts ask for a second opinion. Plot type and run number are copied

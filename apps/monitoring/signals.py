@@ -1,9 +1,9 @@
 """Queue classification of newly ingested plots whose plot type has an active model; fail the
-models whose training job was interrupted."""
+models whose training job was interrupted, and queue again those whose training job is retried."""
 
 from django.dispatch import receiver
 
-from apps.jobs.runner import jobs_interrupted
+from apps.jobs.runner import jobs_interrupted, jobs_requeued
 from apps.plots.signals import plots_ingested
 
 
@@ -21,3 +21,13 @@ def fail_interrupted_models(sender, jobs, **kwargs):
     ClassifierModel.objects.filter(
         job__in=jobs, status__in=[ClassifierModel.Status.QUEUED, ClassifierModel.Status.TRAINING]
     ).update(status=ClassifierModel.Status.FAILED, error="training was interrupted when the portal stopped")
+
+
+@receiver(jobs_requeued, dispatch_uid="monitoring.requeue_interrupted_models")
+def requeue_interrupted_models(sender, jobs, **kwargs):
+    from apps.monitoring.models import ClassifierModel
+
+    # Its worker died mid-training: the next attempt trains it from the start.
+    ClassifierModel.objects.filter(job__in=jobs, status=ClassifierModel.Status.TRAINING).update(
+        status=ClassifierModel.Status.QUEUED, error=""
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dramatiq
 
 from apps.jobs.models import Job
-from apps.jobs.runner import enqueue, running
+from apps.jobs.runner import JobTaken, enqueue, running
 from apps.plots.models import PlotType
 from apps.validation.choices import ReportStatus
 
@@ -77,6 +77,8 @@ def compute_report(job_id: int, report: int):
         with running(job_id) as job:
             reports.compute(row, progress=_reporter(job), job=job)
             job.finish(row.message, report=row.pk, **row.summary.get("counts", {}))
+    except JobTaken:
+        raise  # another delivery of this message runs the report
     except Exception as exc:
         ValidationReport.objects.filter(pk=report).update(status=ReportStatus.FAILED, message=str(exc)[:500])
         raise

@@ -3,7 +3,7 @@
 import pytest
 from django.conf import settings
 
-from apps.jobs import runner
+from apps.jobs import relay
 from apps.jobs.models import Job
 from apps.monitoring import services
 from apps.monitoring.models import ActiveModel
@@ -49,13 +49,13 @@ def test_a_deferred_training_starts_when_sent_and_then_every_stored_plot_gets_a_
     request = services.request_training(pt, hyper_parameters=HP, classify_after=True, defer=True)
     job = Job.objects.get(pk=request.job.pk)
     assert job.status == Job.Status.QUEUED and job.message == "starts when the portal serves"
-    assert job.params[runner.DEFERRED] == "train_model" and job.params["classify"] is True
+    assert job.actor == "train_model" and job.sent_at is None and job.params["classify"] is True
 
-    assert [j.pk for j in runner.send_deferred()] == [job.pk]
-    assert runner.send_deferred() == []  # sent once only
+    assert relay.deliver() == [job.pk]
+    assert relay.deliver() == []  # sent once only
     [trained] = wait_for_jobs("train", timeout=120)
     assert trained.status == Job.Status.DONE, trained.log
-    assert runner.DEFERRED not in trained.params
+    assert trained.sent_at is not None and trained.attempts == 1
     assert ActiveModel.objects.get(plot_type=pt).model_id == request.model.pk
     classify_jobs = wait_for_jobs("classify", timeout=120)
     assert all(j.status == Job.Status.DONE for j in classify_jobs)

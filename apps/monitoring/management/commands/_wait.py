@@ -35,6 +35,10 @@ def finish(jobs, wait: bool, write) -> list[Job]:
     if not jobs:
         return []
     if wait or in_process():
+        if in_process():
+            from apps.jobs.relay import deliver
+
+            deliver([j.pk for j in jobs])  # this command's own jobs run here, not in the server
         return wait_for(jobs, write)
     for job in jobs:
         write(f"  queued {job.kind} job #{job.pk}; follow it at /api/v1/jobs/{job.pk}/")
