@@ -7,6 +7,8 @@ backend stays after the LDAP backend.
 from __future__ import annotations
 
 import json
+import operator
+from functools import reduce
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -34,6 +36,19 @@ def env_json(name: str, default):
     if not isinstance(value, type(default)):
         raise ImproperlyConfigured(f"{name} must be a JSON {type(default).__name__}, got {raw!r}")
     return value
+
+
+def env_dn_list(name: str) -> list[str]:
+    """One DN, or a JSON list of DNs (DNs hold commas, so no plain separator would do)."""
+    raw = env_str(name, "").strip()
+    if not raw:
+        return []
+    if not raw.startswith("["):
+        return [raw]
+    value = env_json(name, [])
+    if not value or not all(isinstance(dn, str) and dn.strip() for dn in value):
+        raise ImproperlyConfigured(f"{name} must be one group DN or a JSON list of group DNs, got {raw!r}")
+    return [dn.strip() for dn in value]
 
 
 def ldap_settings() -> dict:
@@ -64,6 +79,8 @@ def ldap_settings() -> dict:
         "AUTH_LDAP_START_TLS": env_bool("HYDRA_LDAP_START_TLS", False),
         "AUTH_LDAP_USER_ATTR_MAP": env_json("HYDRA_LDAP_ATTR_MAP", DEFAULT_ATTR_MAP),
         "AUTH_LDAP_CACHE_TIMEOUT": env_int("HYDRA_LDAP_CACHE_TIMEOUT", 300, minimum=0),
+        # How long a directory user's session or token is trusted before the directory is asked again.
+        "HYDRA_LDAP_RECHECK_SECONDS": env_int("HYDRA_LDAP_RECHECK_SECONDS", 300, minimum=0),
         "AUTH_LDAP_ALWAYS_UPDATE_USER": True,
         "AUTH_LDAP_CONNECTION_OPTIONS": {
             ldap.OPT_NETWORK_TIMEOUT: env_int("HYDRA_LDAP_TIMEOUT", 5, minimum=1),
@@ -92,10 +109,13 @@ def ldap_settings() -> dict:
         settings["AUTH_LDAP_GROUP_SEARCH"] = config.LDAPSearch(group_base, ldap.SCOPE_SUBTREE, object_filter)
         settings["AUTH_LDAP_GROUP_TYPE"] = getattr(config, class_name)()
         settings["AUTH_LDAP_FIND_GROUP_PERMS"] = False
-        if env_str("HYDRA_LDAP_REQUIRE_GROUP"):
-            settings["AUTH_LDAP_REQUIRE_GROUP"] = env_str("HYDRA_LDAP_REQUIRE_GROUP")
-        if env_str("HYDRA_LDAP_DENY_GROUP"):
-            settings["AUTH_LDAP_DENY_GROUP"] = env_str("HYDRA_LDAP_DENY_GROUP")
+        required = env_dn_list("HYDRA_LDAP_REQUIRE_GROUP")
+        if required:
+            # Membership of any one of them is enough.
+            settings["AUTH_LDAP_REQUIRE_GROUP"] = reduce(operator.or_, map(config.LDAPGroupQuery, required))
+        settings["HYDRA_LDAP_REQUIRE_GROUPS"] = required
+        # Checked by apps.accounts.ldap_backend (django-auth-ldap takes a single deny group only).
+        settings["HYDRA_LDAP_DENY_GROUPS"] = env_dn_list("HYDRA_LDAP_DENY_GROUP")
     elif env_str("HYDRA_LDAP_REQUIRE_GROUP") or env_str("HYDRA_LDAP_DENY_GROUP"):
         raise ImproperlyConfigured("HYDRA_LDAP_REQUIRE_GROUP / DENY_GROUP need HYDRA_LDAP_GROUP_SEARCH_BASE")
 

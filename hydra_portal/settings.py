@@ -77,6 +77,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "apps.accounts.middleware.DirectoryRecheckMiddleware",
     "apps.audit.middleware.CurrentUserMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -127,7 +128,7 @@ AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
 # Optional directory login (HYDRA_LDAP_*): tried first, local accounts keep working.
 globals().update(ldap_settings())
 if "AUTH_LDAP_SERVER_URI" in globals():
-    AUTHENTICATION_BACKENDS.insert(0, "django_auth_ldap.backend.LDAPBackend")
+    AUTHENTICATION_BACKENDS.insert(0, "apps.accounts.ldap_backend.DirectoryBackend")
 # Every way in goes through one login throttle; this backend refuses locked names and addresses first.
 AUTHENTICATION_BACKENDS.insert(0, "apps.accounts.throttle.LockoutBackend")
 LOGIN_MAX_FAILURES = env_int("HYDRA_LOGIN_MAX_FAILURES", 5, minimum=1)

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
+from apps.accounts.directory import still_allowed
 from apps.accounts.models import ApiToken, hash_key
 
 KEYWORDS = ("token", "bearer")
@@ -27,6 +28,9 @@ class TokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed(_("Invalid or revoked token."))
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("The token's user is inactive."))
+        if not still_allowed(token.user, request):
+            # Re-checked once per HYDRA_LDAP_RECHECK_SECONDS; a refusal has revoked every token of the user.
+            raise exceptions.AuthenticationFailed(_("The directory no longer lets this user in; the token is revoked."))
         token.touch()
         return token.user, token
 

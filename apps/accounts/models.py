@@ -75,3 +75,22 @@ class ApiToken(models.Model):
         if self.last_used_at is None or now - self.last_used_at >= LAST_USED_RESOLUTION:
             self.last_used_at = now
             ApiToken.objects.filter(pk=self.pk).update(last_used_at=now)
+
+
+class DirectoryAccount(models.Model):
+    """Marks a user the directory (LDAP) manages: no local password, roles and access follow the directory."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="directory_account"
+    )
+    dn = models.CharField(max_length=500, blank=True)
+    checked_at = models.DateTimeField(null=True, blank=True)
+    refused = models.CharField(
+        max_length=200, blank=True, help_text="Why the directory no longer lets this user in; empty while allowed."
+    )
+
+    class Meta:
+        verbose_name = "directory account"
+
+    def __str__(self):
+        return self.dn or str(self.user_id)

@@ -67,8 +67,17 @@ class LockoutBackend:
 def count_failure(sender, credentials, request=None, **kwargs) -> None:
     """user_login_failed receiver: count a failure (attempts made while already locked add nothing)."""
     username = credentials.get("username") or ""
+    if getattr(request, "ldap_unreachable", False) and not _has_local_password(username):
+        return  # the directory could not check it: not a wrong password, and never a reason to lock anyone out
     if username and not is_locked(request, username):
         record_failure(request, username)
+
+
+def _has_local_password(username: str) -> bool:
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.filter(username__iexact=username).first() if username else None
+    return user is not None and user.has_usable_password()
 
 
 def forget_failures(sender, request, user, **kwargs) -> None:

@@ -85,7 +85,8 @@ def configure(settings, monkeypatch, uri, **extra):
     for key, value in ldap_settings().items():
         setattr(settings, key, value)
     settings.AUTHENTICATION_BACKENDS = [
-        "django_auth_ldap.backend.LDAPBackend",
+        "apps.accounts.throttle.LockoutBackend",
+        "apps.accounts.ldap_backend.DirectoryBackend",
         "django.contrib.auth.backends.ModelBackend",
     ]
     connect_signals()
