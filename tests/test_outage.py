@@ -20,6 +20,7 @@ from django.utils import timezone
 from apps.core import outage
 from apps.jobs.models import Job
 from tests import factories
+from tests.services import strict
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -133,6 +134,34 @@ def test_healthz_answers_503_when_nothing_listens_at_the_broker_url(client, sett
     message = body["checks"]["broker"]["message"]
     assert message.startswith(f"redis://127.0.0.1:{port} unreachable")
     assert "secret" not in message
+
+
+def _rabbitmq_listening() -> None:
+    try:
+        socket.create_connection(("127.0.0.1", 5672), timeout=1).close()
+    except OSError:
+        message = "RabbitMQ is not running on 127.0.0.1:5672 (apt-get install rabbitmq-server)"
+        if strict():
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+def test_healthz_opens_a_rabbitmq_connection_to_check_an_amqp_broker(client, settings):
+    _rabbitmq_listening()
+    settings.BROKER_URL = "amqp://guest:guest@127.0.0.1:5672/"
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json()["checks"]["broker"]["message"] == "amqp://127.0.0.1:5672 answers"
+
+
+def test_healthz_answers_503_when_no_rabbitmq_listens_at_the_amqp_broker_url(client, settings):
+    port = _free_port()
+    settings.BROKER_URL = f"amqp://guest:guest@127.0.0.1:{port}/"
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["failing"] == ["broker"]
+    assert body["checks"]["broker"]["message"].startswith(f"amqp://127.0.0.1:{port} unreachable")
 
 
 def test_healthz_reports_running_jobs_with_the_age_of_their_newest_heartbeat(client):
