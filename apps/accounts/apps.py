@@ -8,6 +8,7 @@ class AccountsConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
+        from apps.accounts import checks  # noqa: F401  (registers the directory settings checks)
         from apps.accounts.ldap import connect_signals
         from apps.accounts.roles import sync_admin_role
         from apps.accounts.throttle import connect_signals as connect_throttle
