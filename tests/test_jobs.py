@@ -210,3 +210,36 @@ def test_a_relay_pass_from_the_command_line_sends_what_waits_and_says_how_many(w
     call_command("relay", "--once", stdout=out)
     assert out.getvalue().strip() == "sent 1, requeued 0, failed 0; 0 still waiting"
     assert wait_until_ended(job).status == Job.Status.DONE
+
+
+def test_a_short_lived_command_on_the_embedded_set_up_leaves_its_jobs_to_the_server_and_says_so(worker, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from tests.job_processes import ROOT, database_url
+
+    exp = factories.experiment()
+    write_tree(tmp_path / "in", 2)
+    env = {k: v for k, v in os.environ.items() if k not in ("HYDRA_BROKER_URL", "HYDRA_REDIS_URL")}
+    env.update(HYDRA_DEBUG="true", HYDRA_DATABASE_URL=database_url())
+    code = (
+        "from apps.jobs.runner import enqueue; from apps.plots.tasks import ingest_directory; "
+        f"enqueue(ingest_directory, kind='ingest', path={str(tmp_path / 'in')!r}, experiment={exp.pk})"
+    )
+    done = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    job = Job.objects.get(kind="ingest")
+    assert job.status == Job.Status.QUEUED and job.sent_at is None
+    assert f"1 background job(s) (#{job.pk}) wait for the portal: they start when `manage.py serve` runs" in done.stderr
+    # The serving process's relay (here: this process's) runs it.
+    assert relay.deliver() == [job.pk]
+    assert wait_until_ended(job).status == Job.Status.DONE
+    assert Plot.objects.filter(experiment=exp).count() == 2
