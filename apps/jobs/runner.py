@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from contextlib import contextmanager
 
 from django.conf import settings
@@ -27,6 +28,8 @@ log = logging.getLogger(__name__)
 
 INTERRUPTED = "interrupted: the portal stopped before this job ended"
 WAITING = "starts when the portal serves"
+# Seconds a worker keeps trying to mark its job started while the database is away.
+START_PATIENCE = 60.0
 # Sent with ``jobs`` (a list of Job) when jobs end failed because their process died, so apps can
 # settle what those jobs left (a model left "training").
 jobs_interrupted = Signal()
@@ -60,14 +63,21 @@ def enqueue(actor, *, kind: str, title: str = "", user=None, defer: bool = False
     return job
 
 
-def _retry_once(step):
-    """Run ``step``; after a dead connection (a database restart), reconnect and run it once more."""
-    try:
-        return step()
-    except (OperationalError, InterfaceError):
-        log.warning("database connection lost; reconnecting", exc_info=True)
-        connection.close()
-        return step()
+def _with_database(step, patience: float = START_PATIENCE):
+    """Run ``step``; after a dead connection (a database restart), reconnect and try again for up to
+    ``patience`` seconds: a job whose start cannot be recorded would otherwise be lost with its message."""
+    deadline = time.monotonic() + patience
+    delay = 0.5
+    while True:
+        try:
+            return step()
+        except (OperationalError, InterfaceError):
+            if time.monotonic() + delay > deadline:
+                raise
+            log.warning("database unavailable; marking the job started again in %.1f s", delay, exc_info=True)
+            connection.close()
+            time.sleep(delay)
+            delay = min(delay * 2, 8.0)
 
 
 def start(job_id: int) -> Job:
@@ -84,7 +94,7 @@ def start(job_id: int) -> Job:
             message="started",
         )
 
-    if not _retry_once(claim):
+    if not _with_database(claim):
         raise JobTaken(f"job {job_id} is not queued")
     job = Job.objects.get(pk=job_id)
     job.append_log("started" if job.attempts == 1 else f"started (attempt {job.attempts})")
