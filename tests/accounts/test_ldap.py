@@ -1,5 +1,6 @@
 """Logging in through a real OpenLDAP server (slapd on a loopback port, tree from tests/ldap)."""
 
+import contextlib
 import socket
 import subprocess
 import time
@@ -34,16 +35,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def slapd(tmp_path_factory):
-    """A throw-away slapd loaded with tests/ldap/tree.ldif; yields its URI."""
+@contextlib.contextmanager
+def running_slapd(folder: Path, uri: str):
+    """slapd serving the database under ``folder`` on ``uri`` (loaded with tree.ldif the first time)."""
     require_program("/usr/sbin/slapd", "apt-get install slapd ldap-utils")
     require_program("ldapadd", "apt-get install ldap-utils")
-    folder = tmp_path_factory.mktemp("slapd")
-    (folder / "data").mkdir()
+    fresh = not (folder / "data").exists()
+    (folder / "data").mkdir(exist_ok=True)
     conf = folder / "slapd.conf"
     conf.write_text((HERE / "slapd.conf.in").read_text().replace("{dir}", str(folder)))
-    uri = f"ldap://127.0.0.1:{free_port()}/"
     server = subprocess.Popen(
         ["/usr/sbin/slapd", "-d", "0", "-h", uri, "-f", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
@@ -55,15 +55,23 @@ def slapd(tmp_path_factory):
             if server.poll() is not None:
                 pytest.fail(f"slapd did not start: {server.stderr.read().decode()[-2000:]}")
             time.sleep(0.1)
-        subprocess.run(
-            ["ldapadd", "-x", "-H", uri, "-D", ROOT_DN, "-w", ROOT_PW, "-f", str(HERE / "tree.ldif")],
-            check=True,
-            capture_output=True,
-        )
+        if fresh:
+            subprocess.run(
+                ["ldapadd", "-x", "-H", uri, "-D", ROOT_DN, "-w", ROOT_PW, "-f", str(HERE / "tree.ldif")],
+                check=True,
+                capture_output=True,
+            )
         yield uri
     finally:
         server.terminate()
         server.wait(10)
+
+
+@pytest.fixture(scope="session")
+def slapd(tmp_path_factory):
+    """A throw-away slapd loaded with tests/ldap/tree.ldif; yields its URI."""
+    with running_slapd(tmp_path_factory.mktemp("slapd"), f"ldap://127.0.0.1:{free_port()}/") as uri:
+        yield uri
 
 
 def configure(settings, monkeypatch, uri, **extra):
