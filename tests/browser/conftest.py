@@ -145,9 +145,14 @@ def wait_live(page) -> None:
 
 def screenshot(page, name: str) -> None:
     """Save the viewport once every image in it has loaded."""
-    page.wait_for_function(
-        "Array.from(document.images).filter(i => i.getBoundingClientRect().top < innerHeight)"
+    # Polled from here: wait_for_function evaluates its predicate with eval, which the CSP forbids.
+    loaded = (
+        "() => Array.from(document.images).filter(i => i.getBoundingClientRect().top < innerHeight)"
         ".every(i => i.complete && i.naturalWidth > 0)"
     )
+    deadline = time.monotonic() + 30
+    while not page.evaluate(loaded):
+        assert time.monotonic() < deadline, "images in view did not load within 30 s"
+        page.wait_for_timeout(100)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
