@@ -24,8 +24,8 @@ log = logging.getLogger("apps.accounts.ldap")
 
 BY = "directory"
 # Audit actions of the directory's own decisions (roles and tokens use the existing ones).
-REFUSED = "directory.refused"
-TAKEN_OVER = "directory.account"
+REFUSED = "directory.refused"  # AuditEntry.Action.DIRECTORY_REFUSED
+TAKEN_OVER = "directory.account"  # AuditEntry.Action.DIRECTORY_ACCOUNT
 # After an unreachable directory a session is trusted for this long at most before asking again.
 RETRY_SECONDS = 30
 

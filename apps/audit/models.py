@@ -18,6 +18,8 @@ class AuditEntry(models.Model):
         CHANGE_GRANTS = "grants.change", "Change labeling grants"
         EDIT_PLOT_TYPE_PAGE = "plot_type.edit", "Edit plot-type page"
         TOKEN = "token", "API token"
+        DIRECTORY_REFUSED = "directory.refused", "Directory refused a login"
+        DIRECTORY_ACCOUNT = "directory.account", "Directory took over an account"
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
