@@ -56,8 +56,11 @@ def database_url() -> str:
 @contextmanager
 def sending_to(url: str):
     """Make this test process send job messages to the broker at ``url`` (the web process's part)."""
+    from django.utils.module_loading import autodiscover_modules
+
     from hydra_portal.broker import CloseDjangoConnections, make_broker
 
+    autodiscover_modules("tasks")  # every actor declared on this process's own broker first
     before = dramatiq.get_broker()
     broker = make_broker(url)
     broker.add_middleware(CloseDjangoConnections())
@@ -69,6 +72,8 @@ def sending_to(url: str):
         yield broker
     finally:
         dramatiq.set_broker(before)
+        for name in broker.get_declared_actors() - before.get_declared_actors():
+            before.declare_actor(broker.get_actor(name))  # declared while this broker stood in
         broker.close()
 
 
