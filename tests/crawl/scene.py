@@ -59,7 +59,8 @@ IDENTITIES = [
 
 @dataclass
 class Scene:
-    seconds: float = 0.0
+    """Ids of the objects that ``EXTRA_URLS`` may name (``{classified_plot}``)."""
+
     ids: dict = field(default_factory=dict)
 
 
@@ -120,7 +121,6 @@ def _build() -> Scene:
     from apps.wiki.models import Question
     from tests import factories
 
-    started = time.perf_counter()
     # A transactional test earlier in the session may have flushed the roles the migrations made.
     factories.restore_roles()
     factories.grant_monitoring_roles()
@@ -168,6 +168,5 @@ def _build() -> Scene:
     classified = Plot.objects.filter(classifications__gradcam__gt="").distinct()
     assert classified.exists(), "no plot has a verdict with a GradCAM map"
     return Scene(
-        seconds=time.perf_counter() - started,
         ids={"plot_type": types[0].pk, "empty_type": empty.pk, "classified_plot": classified.first().pk},
     )
