@@ -159,3 +159,31 @@ def test_a_worker_killed_mid_classification_has_its_job_run_again_by_another_wit
     assert time.monotonic() - killed_at < 240
     assert Classification.objects.filter(model=model).count() == len(plots)
     assert not Plot.objects.filter(pk__in=[p.pk for p in plots], classified_at__isnull=True).exists()
+
+
+def test_a_worker_stopped_with_sigterm_finishes_its_job_before_it_exits(tmp_path):
+    import signal
+
+    exp, pt, model = classifying_type()
+    plots = [factories.plot(pt, seed=i) for i in range(320)]
+    redis = ThrowawayRedis(tmp_path).start()
+    try:
+        with sending_to(redis.url):
+            workers = Workers(redis.url, tmp_path / "workers.log", processes=1, queues=("classify",))
+            try:
+                job = queue_classification(plots)
+                wait_for(
+                    lambda: Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING, progress__gt=0).exists(),
+                    180,
+                    lambda: f"{statuses('classify')}\n{workers.output()}",
+                    poll=0.05,
+                )
+                workers.proc.send_signal(signal.SIGTERM)  # as systemd stops it: the main process tells its workers
+                workers.proc.wait(timeout=120)
+            finally:
+                workers.stop()
+    finally:
+        redis.kill()
+    job.refresh_from_db()
+    assert job.status == Job.Status.DONE and job.attempts == 1, f"{job.log}\n{workers.output()}"
+    assert Classification.objects.filter(model=model).count() == len(plots)
