@@ -256,3 +256,25 @@ def test_the_first_job_after_the_database_dropped_the_workers_connection_runs(wo
             cursor.execute(f"KILL {int(pid)}")
     job = wait_until_ended(enqueue(nap, kind="nap"))
     assert job.status == Job.Status.DONE and job.attempts == 1, job.log
+
+
+def test_jobs_whose_message_the_broker_lost_go_out_again_with_relay_resend_older_than(worker):
+    lost = enqueue(nap, kind="nap", defer=True)
+    recent = enqueue(nap, kind="nap", defer=True)
+    Job.objects.filter(pk=lost.pk).update(sent_at=timezone.now() - timedelta(hours=1))  # sent; the broker lost it
+    Job.objects.filter(pk=recent.pk).update(sent_at=timezone.now())
+    out = io.StringIO()
+    call_command("relay", "--once", "--resend-older-than", "600", stdout=out)
+    assert out.getvalue().splitlines() == [
+        "1 queued job(s) sent over 600 s ago go out again",
+        "sent 1, requeued 0, failed 0; 0 still waiting",
+    ]
+    assert wait_until_ended(lost).status == Job.Status.DONE
+    assert Job.objects.get(pk=recent.pk).status == Job.Status.QUEUED
+
+
+def test_relay_refuses_a_resend_age_of_zero_with_a_message():
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="--resend-older-than must be above 0 seconds"):
+        call_command("relay", "--once", "--resend-older-than", "0")

@@ -198,6 +198,16 @@ def start_relay() -> Relay:
         return _relay
 
 
+def resend_older_than(seconds: float) -> int:
+    """Put back in the outbox the queued jobs sent more than ``seconds`` ago and never started.
+
+    For messages the broker itself lost (a Redis without persistence restarted, a purged queue).
+    A job whose first message does arrive after all still starts once: the later one is skipped.
+    """
+    limit = timezone.now() - timedelta(seconds=seconds)
+    return Job.objects.filter(status=Job.Status.QUEUED, sent_at__lt=limit).exclude(actor="").update(sent_at=None)
+
+
 def recover_embedded(process_started) -> dict[str, int]:
     """In a new serving process of the embedded set-up: jobs the last one held died with it.
 

@@ -15,12 +15,24 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--once", action="store_true", help="One pass, then exit (cron, scripts).")
         parser.add_argument(
+            "--resend-older-than",
+            type=float,
+            metavar="SECONDS",
+            help="First send again the queued jobs sent longer ago than this and never started "
+            "(messages a broker lost, e.g. a Redis restarted without persistence).",
+        )
+        parser.add_argument(
             "--interval", type=float, default=None, help=f"Seconds between passes ({settings.RELAY_INTERVAL:g})."
         )
 
-    def handle(self, *args, once, interval, **options):
+    def handle(self, *args, once, interval, resend_older_than, **options):
         if interval is not None and interval <= 0:
             raise CommandError("--interval must be above 0")
+        if resend_older_than is not None:
+            if resend_older_than <= 0:
+                raise CommandError("--resend-older-than must be above 0 seconds")
+            count = relay.resend_older_than(resend_older_than)
+            self.stdout.write(f"{count} queued job(s) sent over {resend_older_than:g} s ago go out again")
         if once:
             try:
                 counts = relay.relay_once()
