@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Max
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -60,6 +61,8 @@ def plot_list(request):
             "query": state.filter_query,
             "first_page": state.on_first_page,
             "new_url": reverse("plot-browser-new"),
+            # What existed when the page was rendered: a page that reconnects asks for what came after.
+            "newest": Plot.objects.aggregate(newest=Max("pk"))["newest"] or 0,
         },
     }
     return render(request, "plots/browser.html", context)
@@ -68,14 +71,20 @@ def plot_list(request):
 @require_GET
 @read_required
 def plot_list_new(request):
-    """Cards for the plots of a live ``plots.created`` event that match the browser's filters."""
+    """Cards for the plots of a live ``plots.created`` event (``ids``), or of every plot after ``since``
+    (a page re-syncing after a reconnect), that match the browser's filters."""
     try:
         ids = parse_id_list(request.GET.get("ids", ""), "ids", limit=MAX_LIVE_IDS)
+        since = parse_id_list(request.GET.get("since", ""), "since", limit=1)
     except ValidationError as exc:
         raise BadParameters.from_validation_error(exc) from None
     params = request.GET.copy()
     params.pop("ids", None)
+    params.pop("since", None)
     state = browsing.read_state(params, current_experiment(request))
+    if since:
+        newer = state.filterset.qs.filter(pk__gt=since[0]).order_by("-pk").values_list("pk", flat=True)
+        ids += list(newer[:MAX_LIVE_IDS])
     plots = list(
         state.filterset.qs.filter(pk__in=ids)
         .select_related("label_class", "verdict_class")

@@ -87,14 +87,16 @@
     pill.hidden = true;
   });
 
-  // A plots.created event lists ids; the server says which of them match this page's filters.
-  Hydra.live.on("plots.created", async (payload) => {
-    if (config.experiment && payload.experiment && payload.experiment !== config.experiment) return;
-    if (!payload.ids || !payload.ids.length) return;
-    const url = `${config.new_url}?${config.query}${config.query ? "&" : ""}ids=${payload.ids.join(",")}`;
+  // The newest plot id this page knows of: a re-sync asks for the matching plots after it.
+  let newest = Number(config.newest) || 0;
+
+  // The server says which plots (by ``ids``, or all ``since`` an id) match this page's filters.
+  async function showNew(selection) {
+    const url = `${config.new_url}?${config.query}${config.query ? "&" : ""}${selection}`;
     const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
     if (!response.ok) return;
     const data = await response.json();
+    newest = Math.max(newest, ...data.ids);
     const fresh = data.ids.filter((id) => !results.querySelector(`[data-plot="${id}"]`));
     if (!fresh.length) return;
     if (config.first_page) {
@@ -112,7 +114,15 @@
     }
     newCount += fresh.length;
     showPill();
+  }
+  Hydra.live.on("plots.created", (payload) => {
+    if (config.experiment && payload.experiment && payload.experiment !== config.experiment) return;
+    if (!payload.ids || !payload.ids.length) return;
+    newest = Math.max(newest, ...payload.ids);
+    showNew(`ids=${payload.ids.join(",")}`);
   });
+  // Back from a reconnect: plots created meanwhile were never announced, so ask for them.
+  Hydra.live.on("resync", () => showNew(`since=${newest}`));
 
   // Labels saved elsewhere recolour the plots shown here.
   Hydra.live.on("labels.saved", (payload) => {

@@ -1,15 +1,22 @@
 /* The page's one websocket: subscribes to the topics in <body data-live-topics>, re-dispatches each
-   event as a DOM event ("hydra:<type>", detail = payload) and reconnects with backoff. */
+   event as a DOM event ("hydra:<type>", detail = payload) and reconnects with backoff.
+   Events published while the socket was down are not replayed, so every re-open after the first one
+   dispatches "resync" (and "hydra:resync"): each live page then re-fetches its state. The same happens
+   when a tab comes back after being hidden for over a minute, since browsers throttle or drop the
+   sockets of background tabs. There is no per-event sequence number: with several server processes
+   publishing, a gap-free counter would need a shared store on every publish. */
 (function () {
   "use strict";
   const Hydra = (window.Hydra = window.Hydra || {});
   const MIN_DELAY = 1000;
   const MAX_DELAY = 30000;
+  const HIDDEN_RESYNC_AFTER = 60000;
 
   const live = (Hydra.live = {
     socket: null,
     connected: false,
     attempts: 0,
+    opened: 0,
     handlers: {},
     /** Call ``handler(payload, type)`` for each event of ``type`` ("plots.created"; "*" for all). */
     on(type, handler) {
@@ -39,7 +46,9 @@
     socket.addEventListener("open", () => {
       live.connected = true;
       live.attempts = 0;
+      live.opened += 1;
       status("open");
+      if (live.opened > 1) live.dispatch("resync", { reason: "reconnect" });
     });
     socket.addEventListener("message", (message) => {
       let event;
@@ -59,6 +68,18 @@
       setTimeout(() => connect(topics), delay);
     });
   }
+
+  let hiddenSince = null;
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "hidden") {
+      hiddenSince = Date.now();
+    } else if (hiddenSince !== null) {
+      const away = Date.now() - hiddenSince;
+      hiddenSince = null;
+      // A socket that is down reconnects on its own and re-syncs then.
+      if (away > HIDDEN_RESYNC_AFTER && live.connected) live.dispatch("resync", { reason: "visible" });
+    }
+  });
 
   document.addEventListener("DOMContentLoaded", () => {
     const topics = (document.body.dataset.liveTopics || "").trim();

@@ -152,24 +152,41 @@
       return card && (card.dataset.state === "no-model" || !card.dataset.updated);
     });
     if (!ids.length) return;
-    const url = new URL($("#rt-tools").dataset.cardsUrl, location.href);
-    ids.forEach((id) => url.searchParams.append("plot_type", id));
-    const response = await fetch(url, { headers: { Accept: "application/json" } });
-    if (!response.ok) return;
-    const body = await response.json();
-    for (const [id, html] of Object.entries(body.cards)) {
-      const old = document.getElementById(`rt-${id}`);
-      if (!old) continue;
-      // Django renders and escapes the card; it is parsed in an inert document and moved over.
-      const doc = new DOMParser().parseFromString(html, "text/html");
-      const card = document.adoptNode(doc.body.firstElementChild);
-      old.replaceWith(card);
-      place(card);
-      flash(card);
+    if (await refresh(ids)) lastUpdate = Date.now();
+  }
+
+  /** Replace the cards of these plot types with fresh ones; true if any changed. */
+  async function refresh(ids) {
+    let changed = false;
+    for (let at = 0; at < ids.length; at += 200) { // the server answers 200 plot types at a time
+      const url = new URL($("#rt-tools").dataset.cardsUrl, location.href);
+      ids.slice(at, at + 200).forEach((id) => url.searchParams.append("plot_type", id));
+      const response = await fetch(url, { headers: { Accept: "application/json" } });
+      if (!response.ok) return changed;
+      const body = await response.json();
+      for (const [id, html] of Object.entries(body.cards)) {
+        const old = document.getElementById(`rt-${id}`);
+        if (!old) continue;
+        // Django renders and escapes the card; it is parsed in an inert document and moved over.
+        const doc = new DOMParser().parseFromString(html, "text/html");
+        const card = document.adoptNode(doc.body.firstElementChild);
+        const same = Date.parse(card.dataset.updated) === Date.parse(old.dataset.updated);
+        if (same && card.dataset.state === old.dataset.state) continue;
+        old.replaceWith(card);
+        place(card);
+        flash(card);
+        changed = true;
+      }
     }
-    lastUpdate = Date.now();
     applyFilters();
     tick();
+    return changed;
+  }
+
+  // Back from a reconnect: verdicts pushed meanwhile were lost, so every card is fetched again.
+  async function resync() {
+    const ids = $$(".rt-card").map((c) => c.id.replace(/^rt-/, ""));
+    if (ids.length && (await refresh(ids))) lastUpdate = null; // recomputed from the cards
   }
 
   function onModel(p) {
@@ -217,6 +234,7 @@
       live.on("verdicts.new", onVerdict);
       live.on("verdicts.model", onModel);
       live.on("plots.created", onPlots);
+      live.on("resync", resync);
     }
   });
 })();

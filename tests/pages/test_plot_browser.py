@@ -171,6 +171,26 @@ def test_new_plots_endpoint_rejects_garbage_ids(client, scene):
     assert client.get(reverse("plot-browser-new"), {"ids": "1,x"}).status_code == 400
 
 
+def test_a_page_rendered_before_new_plots_is_told_their_matching_cards_on_resync(client, scene):
+    page = client.get(reverse("plot-browser"), {"experiment": "gluex", "plot_type": scene.cdc.pk})
+    newest = page.context["live"]["newest"]
+    cdc_later = add_plots(scene.cdc, 2, start=7100)
+    add_plots(scene.fcal, 1, start=7200)
+    response = client.get(
+        reverse("plot-browser-new"), {"experiment": "gluex", "plot_type": scene.cdc.pk, "since": newest}
+    )
+    assert response.status_code == 200
+    data = response.json()
+    assert sorted(data["ids"]) == sorted(p.pk for p in cdc_later)
+    assert all(f'data-plot="{p.pk}"' in data["html"] for p in cdc_later)
+
+
+def test_new_plots_endpoint_rejects_a_since_that_is_not_an_id(client, scene):
+    response = client.get(reverse("plot-browser-new"), {"since": "yesterday"}, HTTP_ACCEPT="application/json")
+    assert response.status_code == 400
+    assert "since" in response.json()["errors"]
+
+
 @pytest.mark.parametrize("view", ["grid", "list"])
 def test_the_query_count_does_not_grow_with_the_plots(client, scene, django_assert_max_num_queries, view):
     def count_queries():

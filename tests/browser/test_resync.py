@@ -1,0 +1,104 @@
+"""In Chromium: a page whose websocket dropped fetches, once it is back, what happened meanwhile.
+
+Events published while a socket is down are never replayed. Here nothing is published at all (the
+plots are stored without an event), so what the page shows after the reconnect comes from its re-sync.
+"""
+
+import re
+import time
+
+import pytest
+from playwright.sync_api import expect
+
+from tests import factories
+from tests.browser import scene as demo
+from tests.browser.conftest import wait_live
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+class Outage:
+    """Routes the page's websocket through Playwright, so that a test can hold reconnects off."""
+
+    def __init__(self, page):
+        self.page = page
+        self.down = False
+        self.held = []
+        page.route_web_socket(re.compile(r"/ws/events/"), self._route)
+
+    def _route(self, ws):
+        if self.down:
+            self.held.append(ws)  # never reaches the server
+        else:
+            ws.connect_to_server()
+
+    def begin(self):
+        """Drop the page's socket (a clean close, which the page answers by reconnecting) and hold it down."""
+        self.down = True
+        self.page.evaluate("() => Hydra.live.socket.close()")
+        deadline = time.monotonic() + 10
+        while not self.held:
+            assert time.monotonic() < deadline, "the page did not try to reconnect within 10 s"
+            self.page.wait_for_timeout(50)
+
+    def end(self):
+        """Let the next attempt through and end the held one, so that the page reconnects for real."""
+        self.down = False
+        for ws in self.held:
+            ws.close()
+
+
+def opened(page) -> int:
+    return page.evaluate("() => Hydra.live.opened")
+
+
+def test_a_plot_stored_while_the_browser_was_disconnected_appears_after_the_reconnect(page):
+    world = demo.build(runs=3)
+    cdc = world.types[0]
+    outage = Outage(page)
+    page.goto(f"/plots/?experiment=gluex&plot_type={cdc.pk}")
+    wait_live(page)
+    before = page.locator(".plot-card").count()
+
+    outage.begin()
+    run = factories.run(world.exp, 39990, period="RunPeriod-2023-08")
+    online = world.plots[(cdc.name, world.runs[0].number)].campaign
+    plot = demo.store_plot(cdc, run, online, demo.image(0, 39990)[0])
+    other = demo.store_plot(world.types[2], run, online, demo.image(2, 39990)[0])
+    page.wait_for_timeout(300)
+    expect(page.locator(f'.plot-card[data-plot="{plot.pk}"]')).to_have_count(0)
+    reconnects = opened(page)
+    outage.end()
+
+    card = page.locator(f'.plot-card[data-plot="{plot.pk}"]')
+    expect(card).to_be_visible()
+    assert opened(page) > reconnects
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "open")
+    expect(page.locator("#new-pill")).to_have_text(re.compile(r"^1 new plot\b"))
+    # Only the plot that matches the filters came in, at the top.
+    expect(page.locator(".plot-card")).to_have_count(before + 1)
+    expect(page.locator(f'.plot-card[data-plot="{other.pk}"]')).to_have_count(0)
+    assert page.locator(".plot-card").first.get_attribute("data-plot") == str(plot.pk)
+
+
+def test_a_runtime_card_changed_while_the_browser_was_disconnected_is_fresh_after_the_reconnect(page):
+    world = demo.build(runs=3)
+    pt = world.types[1]
+    outage = Outage(page)
+    page.goto("/runtime/?experiment=gluex")
+    wait_live(page)
+    card = page.locator(f"#rt-{pt.pk}")
+    expect(card).to_contain_text(f"Run {world.runs[-1].number}")
+
+    outage.begin()
+    run = factories.run(world.exp, 39991, period="RunPeriod-2023-08")
+    online = world.plots[(pt.name, world.runs[0].number)].campaign
+    demo.store_plot(pt, run, online, demo.image(1, 39991)[0])
+    page.wait_for_timeout(300)
+    expect(card).not_to_contain_text("39991")
+    outage.end()
+
+    expect(card).to_contain_text("Run 39991")
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "open")
+    # The other cards had nothing new and were left as they were.
+    expect(page.locator(f"#rt-{world.types[0].pk}")).to_contain_text(f"Run {world.runs[-1].number}")
