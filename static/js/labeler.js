@@ -244,6 +244,27 @@
     }
   });
 
+  // Back from a reconnect: labels saved or erased meanwhile were never announced, so each tile's
+  // label is read again (a few requests at a time); one that differs was changed by someone else.
+  Hydra.live.on("resync", async () => {
+    if (!tilesBox) return;
+    const byId = new Map(config.classes.map((c) => [c.id, c]));
+    for (let at = 0; at < tiles.length; at += 6) {
+      await Promise.all(tiles.slice(at, at + 6).map(async (tile) => {
+        const response = await fetch(`/api/v1/plots/${tile.dataset.plot}/`, { credentials: "same-origin", headers: { Accept: "application/json" } });
+        if (!response.ok) return;
+        const plot = await response.json();
+        const cls = plot.label_class === null ? null : byId.get(plot.label_class);
+        if ((plot.label || undefined) === tile.dataset.saved) return;
+        if (cls) {
+          Hydra.live.dispatch("labels.saved", { labels: [{ plot: plot.id, class: cls.name, colour: cls.colour }] });
+        } else if (plot.label_class === null) {
+          Hydra.live.dispatch("labels.erased", { plots: [plot.id] });
+        }
+      }));
+    }
+  });
+
   setBrush(brush);
   refreshCounts();
 })();

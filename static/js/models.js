@@ -88,6 +88,14 @@
       live.on("jobs.update", (job) => {
         for (const box of boxes) if (String(job.id) === box.dataset.job) showJob(box, job);
       });
+      // Back from a reconnect: progress pushed meanwhile was lost, so each job is read again.
+      live.on("resync", async () => {
+        for (const box of boxes) {
+          if (box.classList.contains("job-done") || box.classList.contains("job-failed")) continue;
+          const response = await fetch(`/api/v1/jobs/${box.dataset.job}/`, { credentials: "same-origin", headers: { Accept: "application/json" } });
+          if (response.ok) showJob(box, await response.json());
+        }
+      });
     }
   });
   window.Hydra = window.Hydra || {};

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from tests import factories
 from tests.browser import scene as demo
-from tests.browser.conftest import wait_live
+from tests.browser.conftest import login, wait_live
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -102,3 +102,61 @@ def test_a_runtime_card_changed_while_the_browser_was_disconnected_is_fresh_afte
     expect(page.locator("#live-status")).to_have_attribute("data-state", "open")
     # The other cards had nothing new and were left as they were.
     expect(page.locator(f"#rt-{world.types[0].pk}")).to_contain_text(f"Run {world.runs[-1].number}")
+
+
+def test_a_label_saved_by_someone_else_while_the_browser_was_disconnected_shows_after_the_reconnect(
+    page, browser_context, live_url
+):
+    from apps.accounts.roles import LABELER
+    from apps.labels.services import apply_labels
+    from apps.plots.models import Plot
+
+    world = demo.build(runs=6)
+    pt = world.types[0]
+    lena = factories.user("lena", roles=[LABELER])
+    factories.labeling_grant(lena, plot_group=world.groups["Tracking"])
+    login(browser_context, live_url, lena)
+    outage = Outage(page)
+    page.goto(f"/labeler/?plot_type={pt.pk}")
+    wait_live(page)
+    target = int(page.locator(".tile").nth(1).get_attribute("data-plot"))
+    tile = page.locator(f'.tile[data-plot="{target}"]')
+
+    outage.begin()
+    # Published to a page that is not listening: the event is lost, as it would be in a real outage.
+    apply_labels(
+        [(Plot.objects.select_related("plot_type").get(pk=target), world.classes["HotChannel"])],
+        user=factories.user("bob"),
+    )
+    page.wait_for_timeout(300)
+    expect(tile.locator(".state")).not_to_have_text("HotChannel")
+    outage.end()
+
+    expect(tile.locator(".state")).to_have_text("HotChannel")
+    expect(tile).to_have_attribute("data-saved", "HotChannel")
+
+
+def test_validation_jobs_that_moved_while_the_browser_was_disconnected_are_current_after_the_reconnect(
+    page, browser_context, live_url
+):
+    from apps.jobs.models import Job
+
+    demo.build(runs=2)
+    login(browser_context, live_url, factories.user("vera", is_staff=True))
+    running = Job.objects.create(kind="validation.map", title="Map of CDC", status="running", progress=0.2)
+    outage = Outage(page)
+    page.goto("/validation/")
+    wait_live(page)
+    row = page.locator(f'#validation-jobs [data-job="{running.pk}"]')
+    expect(row.locator(".job-status")).to_have_text(re.compile("running", re.I))
+
+    outage.begin()
+    # Stored without a push: what the page shows next comes from its re-sync.
+    Job.objects.filter(pk=running.pk).update(status="done", progress=1.0, message="map ready")
+    later = Job.objects.create(kind="validation.report", title="Report on run 30400")
+    page.wait_for_timeout(300)
+    outage.end()
+
+    expect(row.locator(".job-status")).to_have_text("done")
+    expect(row.locator(".job-message")).to_have_text("map ready")
+    expect(page.locator("#validation-jobs li").first).to_have_attribute("data-job", str(later.pk))

@@ -14,13 +14,13 @@
     return li;
   }
 
-  Hydra.live.on("jobs.update", (job) => {
+  function update(job, announce = true) {
     if (!String(job.kind || "").startsWith("validation.")) return;
     if (list) {
       let li = list.querySelector(`[data-job="${job.id}"]`);
       if (!li) {
         li = row(job);
-        const empty = list.querySelector(".muted");
+        const empty = list.querySelector(":scope > li.muted"); // "None yet.", not a row's message
         if (empty && !empty.dataset.job) empty.remove();
         list.prepend(li);
       }
@@ -31,9 +31,40 @@
       li.querySelector(".job-message").textContent = job.message || "";
       li.querySelector("progress").value = job.progress || 0;
     }
+    if (!announce) return;
     if (job.status === "done" && job.kind === "validation.map" && !list && Hydra.toast) {
       Hydra.toast(`${job.title}: done. Reload the page to see the new map.`, "success");
     }
     if (job.status === "failed" && Hydra.toast) Hydra.toast(`${job.title} failed: ${job.message}`, "error");
+  }
+  Hydra.live.on("jobs.update", (job) => update(job));
+
+  async function fetchJson(url) {
+    const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
+    return response.ok ? response.json() : null;
+  }
+  function shownStatus(id) {
+    const status = list && list.querySelector(`[data-job="${id}"] .job-status`);
+    return status ? status.className.replace(/^.*\bjob-(\w+)$/, "$1") : null;
+  }
+  // Back from a reconnect: the updates pushed meanwhile were lost, so the newest jobs are read again
+  // (oldest first, so the newest ends on top); a change is announced as a push would have been.
+  Hydra.live.on("resync", async () => {
+    if (!list) return;
+    const page = await fetchJson("/api/v1/jobs/");
+    if (!page) return;
+    const seen = new Set();
+    const newest = Math.max(0, ...Array.from(list.querySelectorAll("[data-job]"), (li) => Number(li.dataset.job)));
+    for (const job of (page.results || []).slice().reverse()) {
+      seen.add(String(job.id));
+      const shown = shownStatus(job.id);
+      if (shown === null && job.id < newest) continue; // older than the list: it was never shown
+      update(job, shown !== job.status);
+    }
+    for (const li of list.querySelectorAll("[data-job]")) {
+      if (seen.has(li.dataset.job)) continue;
+      const job = await fetchJson(`/api/v1/jobs/${li.dataset.job}/`);
+      if (job) update(job, shownStatus(job.id) !== job.status);
+    }
   });
 })();
