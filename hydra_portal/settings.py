@@ -193,6 +193,10 @@ CACHES = {
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
 
+# Figures every visitor sees alike (dashboard counts, the plot browser's filter choices) are kept
+# this many seconds in the cache above: under load they were most of each page's queries.
+PAGE_CACHE_SECONDS = env_float("HYDRA_PAGE_CACHE_SECONDS", 5.0, minimum=0.0)
+
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {

@@ -16,3 +16,6 @@ try:
 finally:
     if _default_debug:
         del os.environ["HYDRA_DEBUG"]
+
+# Pages show each change at once in tests; tests/test_page_cache.py turns the short page cache on.
+PAGE_CACHE_SECONDS = 0

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Count, Max, Min, Q
 from django.db.models.functions import TruncHour
 from django.utils import timezone
@@ -75,8 +77,18 @@ def hour_slots(now: datetime) -> list[datetime]:
 
 
 def summaries(experiments: list[Experiment], now: datetime | None = None) -> list[ExperimentSummary]:
-    """The summary table for ``experiments``, in a fixed number of queries."""
-    now = now or timezone.now()
+    """The summary table for ``experiments``, in a fixed number of queries, kept PAGE_CACHE_SECONDS for now."""
+    if now is not None or not settings.PAGE_CACHE_SECONDS:
+        return _summaries(experiments, now or timezone.now())
+    key = "dashboard-summaries:" + ",".join(str(e.pk) for e in experiments)
+    rows = cache.get(key)
+    if rows is None:
+        rows = _summaries(experiments, timezone.now())
+        cache.set(key, rows, settings.PAGE_CACHE_SECONDS)
+    return rows
+
+
+def _summaries(experiments: list[Experiment], now: datetime) -> list[ExperimentSummary]:
     rows = {e.pk: ExperimentSummary(e) for e in experiments}
     if not rows:
         return []

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.conf import settings
+from django.core.cache import cache
 from django.http import QueryDict
 
 from apps.core.bad_input import reject_out_of_range
@@ -174,9 +176,20 @@ def browse(state: BrowserState) -> Page:
 
 
 def filter_options(experiment: Experiment | None) -> dict:
-    """Choices for the filter bar, limited to one experiment (five small queries)."""
+    """Choices for the filter bar, limited to one experiment (five small queries, kept PAGE_CACHE_SECONDS)."""
     if experiment is None:
         return {}
+    if not settings.PAGE_CACHE_SECONDS:
+        return _filter_options(experiment)
+    key = f"browser-filter-options:{experiment.pk}"
+    options = cache.get(key)
+    if options is None:
+        options = _filter_options(experiment)
+        cache.set(key, options, settings.PAGE_CACHE_SECONDS)
+    return options
+
+
+def _filter_options(experiment: Experiment) -> dict:
     plot_types = list(PlotType.objects.filter(experiment=experiment, ignored=False).only("id", "name", "detector"))
     return {
         "run_periods": list(RunPeriod.objects.filter(experiment=experiment).only("id", "name")),
