@@ -29,4 +29,7 @@ class EventConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_discard(group_name(topic), self.channel_name)
 
     async def hydra_event(self, message):
-        await self.send_json({"type": message["event"], "payload": message["payload"]})
+        event = {"type": message["event"], "payload": message["payload"]}
+        if "seq" in message:
+            event.update(source=message["source"], seq=message["seq"])
+        await self.send_json(event)

@@ -3,8 +3,8 @@
    Events published while the socket was down are not replayed, so every re-open after the first one
    dispatches "resync" (and "hydra:resync"): each live page then re-fetches its state. The same happens
    when a tab comes back after being hidden for over a minute, since browsers throttle or drop the
-   sockets of background tabs. There is no per-event sequence number: with several server processes
-   publishing, a gap-free counter would need a shared store on every publish. */
+   sockets of background tabs. Events carry a number per sending process and topic ("source", "seq"):
+   a skipped number means one was lost on the way (a full channel) and re-syncs too. */
 (function () {
   "use strict";
   const Hydra = (window.Hydra = window.Hydra || {});
@@ -17,6 +17,7 @@
     connected: false,
     attempts: 0,
     opened: 0,
+    last: {}, // source → the last seq seen from it on this socket
     handlers: {},
     /** Call ``handler(payload, type)`` for each event of ``type`` ("plots.created"; "*" for all). */
     on(type, handler) {
@@ -38,6 +39,16 @@
     el.title = state === "open" ? "Updates arrive as they happen" : "Not receiving live updates; retrying";
   }
 
+  // Several causes at once (a burst of gaps) make one re-sync, after the event at hand is handled.
+  let resyncPending = null;
+  function resync(reason) {
+    if (resyncPending) return;
+    resyncPending = setTimeout(() => {
+      resyncPending = null;
+      live.dispatch("resync", { reason });
+    }, 0);
+  }
+
   function connect(topics) {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     const socket = new WebSocket(`${scheme}://${location.host}/ws/events/?topics=${encodeURIComponent(topics)}`);
@@ -47,8 +58,9 @@
       live.connected = true;
       live.attempts = 0;
       live.opened += 1;
+      live.last = {};
       status("open");
-      if (live.opened > 1) live.dispatch("resync", { reason: "reconnect" });
+      if (live.opened > 1) resync("reconnect");
     });
     socket.addEventListener("message", (message) => {
       let event;
@@ -57,7 +69,13 @@
       } catch (e) {
         return;
       }
-      if (event && event.type) live.dispatch(event.type, event.payload || {});
+      if (!event || !event.type) return;
+      if (event.source && Number.isInteger(event.seq)) {
+        const last = live.last[event.source];
+        if (last === undefined || event.seq > last) live.last[event.source] = event.seq;
+        if (last !== undefined && event.seq > last + 1) resync("gap");
+      }
+      live.dispatch(event.type, event.payload || {});
     });
     socket.addEventListener("close", (event) => {
       live.connected = false;
@@ -77,7 +95,7 @@
       const away = Date.now() - hiddenSince;
       hiddenSince = null;
       // A socket that is down reconnects on its own and re-syncs then.
-      if (away > HIDDEN_RESYNC_AFTER && live.connected) live.dispatch("resync", { reason: "visible" });
+      if (away > HIDDEN_RESYNC_AFTER && live.connected) resync("visible");
     }
   });
 

@@ -160,3 +160,25 @@ def test_validation_jobs_that_moved_while_the_browser_was_disconnected_are_curre
     expect(row.locator(".job-status")).to_have_text("done")
     expect(row.locator(".job-message")).to_have_text("map ready")
     expect(page.locator("#validation-jobs li").first).to_have_attribute("data-job", str(later.pk))
+
+
+def test_a_lost_event_is_noticed_by_the_next_ones_number_and_the_page_re_syncs(page):
+    from apps.core import events
+
+    world = demo.build(runs=3)
+    cdc = world.types[0]
+    page.goto(f"/plots/?experiment=gluex&plot_type={cdc.pk}")
+    wait_live(page)
+    shown = int(page.locator(".plot-card").first.get_attribute("data-plot"))
+    events.publish("plots", "plots.created", {"ids": [shown]})  # the page's first number from this process
+    page.wait_for_timeout(300)
+    run = factories.run(world.exp, 39992, period="RunPeriod-2023-08")
+    online = world.plots[(cdc.name, world.runs[0].number)].campaign
+    missed = demo.store_plot(cdc, run, online, demo.image(0, 39992)[0])
+    events._stamp("plots")  # its event was numbered and then lost (a full channel drops it)
+    assert page.locator(f'.plot-card[data-plot="{missed.pk}"]').count() == 0
+
+    events.publish("plots", "plots.created", {"ids": [shown]})  # says nothing new, but skips a number
+
+    expect(page.locator(f'.plot-card[data-plot="{missed.pk}"]')).to_be_visible()
+    assert page.evaluate("() => Hydra.live.opened") == 1  # the same socket: no reconnect was needed
