@@ -46,6 +46,7 @@ class Outage:
         self.down = False
         for ws in self.held:
             ws.close()
+        self.held = []
 
 
 def opened(page) -> int:
@@ -182,3 +183,28 @@ def test_a_lost_event_is_noticed_by_the_next_ones_number_and_the_page_re_syncs(p
 
     expect(page.locator(f'.plot-card[data-plot="{missed.pk}"]')).to_be_visible()
     assert page.evaluate("() => Hydra.live.opened") == 1  # the same socket: no reconnect was needed
+
+
+def test_the_log_offers_a_reload_after_a_reconnect_only_when_verdicts_came_in_meanwhile(page):
+    world = demo.build(runs=3)
+    cdc = world.types[0]
+    model = factories.classifier_model(cdc)
+    factories.classification(world.plots[(cdc.name, world.runs[0].number)], model, "Bad", 0.9)
+    outage = Outage(page)
+    page.goto("/monitoring/log/?experiment=gluex")
+    wait_live(page)
+    hint = page.locator("#log-new")
+
+    outage.begin()
+    outage.end()
+    deadline = time.monotonic() + 10
+    while opened(page) < 2:
+        assert time.monotonic() < deadline, "the page did not reconnect within 10 s"
+        page.wait_for_timeout(50)
+    page.wait_for_timeout(500)  # its re-sync found nothing new
+    expect(hint).to_be_hidden()
+
+    outage.begin()
+    factories.classification(world.plots[(cdc.name, world.runs[1].number)], model, "Bad", 0.9)
+    outage.end()
+    expect(hint).to_be_visible()
