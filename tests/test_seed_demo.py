@@ -112,6 +112,7 @@ def test_seeding_for_the_demo_queues_no_training_when_a_model_exists():
 def test_a_demo_training_cut_short_by_a_stop_is_marked_failed_and_queued_again():
     from apps.jobs.models import Job
     from apps.jobs.runner import INTERRUPTED
+    from apps.monitoring.management.commands._wait import in_process
     from apps.monitoring.models import ClassifierModel
 
     seed(runs=1, train_in_background=True)
@@ -121,6 +122,12 @@ def test_a_demo_training_cut_short_by_a_stop_is_marked_failed_and_queued_again()
 
     seed(runs=1, if_empty=True, train_in_background=True)
     stale.refresh_from_db()
+    if not in_process():
+        # With a real broker a worker elsewhere may still be training: the reaper, not seed_demo,
+        # decides from its heartbeat, and no second model is queued meanwhile.
+        assert stale.status == ClassifierModel.Status.TRAINING
+        assert ClassifierModel.objects.count() == 1
+        return
     assert stale.status == ClassifierModel.Status.FAILED and "interrupted" in stale.error
     assert Job.objects.get(pk=stale.job_id).message == INTERRUPTED
     fresh = ClassifierModel.objects.exclude(pk=stale.pk).get()
