@@ -11,6 +11,8 @@ p50/p95/p99 per kind, and the targets met or missed.
 
 The portal needs plots to browse (`manage.py seed_demo`). Without --token a key is issued with
 `manage.py shell` for --user (this environment's database). Only loopback URLs are accepted.
+The uploaded plots stay (plot type --plot-type, run numbers from 10,000,000 up): use a throw-away
+database. `--serve --workers 2` needs HYDRA_REDIS_URL, as `manage.py serve` does.
 """
 
 from __future__ import annotations
