@@ -1,0 +1,3 @@
+"""API routes of the app, included under /api/v1/ in the \"api\" namespace."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""Pages of the app; the API routes live in api/urls.py."""
+
+urlpatterns = []
