@@ -39,6 +39,11 @@ app_name = "api"
 urlpatterns = [
     path("v1/auth/token/", TokenExchangeView.as_view(), name="auth-token"),
     path("v1/", include(router.urls)),
+    # Apps above the core own their routes (apps/<app>/api/urls.py).
+    path("v1/", include("apps.notifications.api.urls")),
+    path("v1/", include("apps.alerts.api.urls")),
+    path("v1/", include("apps.operations.api.urls")),
+    path("v1/", include("apps.briefs.api.urls")),
     # The schema and the docs describe the API; they are public even when reads need a login.
     path("schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="schema"),
     path(

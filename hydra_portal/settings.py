@@ -67,6 +67,11 @@ INSTALLED_APPS = [
     "apps.wiki",
     "apps.monitoring",
     "apps.validation",
+    "apps.notifications",
+    "apps.alerts",
+    "apps.operations",
+    "apps.briefs",
+    "apps.backups",
 ]
 
 MIDDLEWARE = [
