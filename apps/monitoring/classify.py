@@ -16,7 +16,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from apps.core.events import publish_on_commit
+from apps.core.events import publish
+from apps.core.timing import timed
 from apps.labels.choices import Meaning
 from apps.labels.models import LabelClass
 from apps.monitoring.models import ActiveModel, Classification, ClassifierModel
@@ -140,10 +141,14 @@ def classify(plot_ids, job=None, model_id: int | None = None, gradcam: bool = Tr
 
 def _classify_batch(classifier, model, classes, thresholds, batch, counts, gradcam: bool) -> None:
     root = Path(settings.MEDIA_ROOT)
-    images = classifier.load([str(root / p.image) for p in batch])
-    scores = classifier.predict_arrays(images)
-    verdicts = classifier.verdicts(scores, thresholds)
-    heat = classifier.gradcam(images, [v.index for v in verdicts]) if gradcam else None
+    with timed("classification", len(batch)):
+        images = classifier.load([str(root / p.image) for p in batch])
+        scores = classifier.predict_arrays(images)
+        verdicts = classifier.verdicts(scores, thresholds)
+    heat = None
+    if gradcam:
+        with timed("gradcam", len(batch)):
+            heat = classifier.gradcam(images, [v.index for v in verdicts])
     now = timezone.now()
     rows = []
     for i, (plot, v) in enumerate(zip(batch, verdicts, strict=True)):
@@ -180,7 +185,16 @@ def _classify_batch(classifier, model, classes, thresholds, batch, counts, gradc
             for r in created:
                 r.pk = ids.get(r.plot_id)
         Plot.objects.bulk_update(batch, ["verdict_class", "verdict_confidence", "verdict_confirmed", "classified_at"])
+        payloads = []
         for plot, row in zip(batch, created, strict=True):
             if row.created_at is None:
                 row.created_at = now
-            publish_on_commit("verdicts", "verdicts.new", event_payload(plot, row, row.verdict_class))
+            payloads.append(event_payload(plot, row, row.verdict_class))
+        transaction.on_commit(lambda: _push(payloads))
+
+
+def _push(payloads: list[dict]) -> None:
+    """Announce a committed batch's verdicts, timed as the pipeline's last stage."""
+    with timed("push", len(payloads)):
+        for payload in payloads:
+            publish("verdicts", "verdicts.new", payload)

@@ -162,6 +162,8 @@ class Classification(models.Model):
             models.Index(fields=["plot", "-created_at"], name="cls_plot_history"),
             models.Index(fields=["model", "-created_at"], name="cls_model_recent"),
             models.Index(fields=["run_number", "plot_type"], name="cls_run_type"),
+            # Trends read one plot type's verdicts in run order (apps.operations).
+            models.Index(fields=["plot_type", "run_number"], name="cls_type_run"),
         ]
 
     def __str__(self):
