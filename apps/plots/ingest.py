@@ -191,6 +191,11 @@ class Ingestor:
                             outcomes[i] = Outcome(source.name, "new", plot=plot)
                         except IntegrityError:
                             outcomes[i] = self._raced(source, plot)
+                new_plots = [o.plot for o in outcomes.values() if o.status == "new"]
+                if new_plots:
+                    # In the plots' transaction: the jobs listeners queue (classification, validation)
+                    # commit with the plots or not at all, so no stored plot is left without its job.
+                    plots_ingested.send(sender=Plot, plots=new_plots, experiment=self.experiment)
         except BaseException:
             # The transaction rolled back: rows created in it (runs, plot types) are gone too.
             self._forget_cached_rows()
@@ -207,9 +212,7 @@ class Ingestor:
             raise
         unused = [p for i, _, stored in good if outcomes[i].status != "new" for p in stored.created]
         self._remove_unreferenced(unused)
-        new_plots = [o.plot for o in outcomes.values() if o.status == "new"]
         if new_plots:
-            plots_ingested.send(sender=Plot, plots=new_plots, experiment=self.experiment)
             publish_on_commit(
                 "plots",
                 "plots.created",

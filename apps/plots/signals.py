@@ -19,6 +19,8 @@ def reject_group_cycles(sender, instance, action, reverse, pk_set, **kwargs):
             child.check_parents({instance.pk})
 
 
-# Sent after new plots are stored (ingest, upload): plots=list[Plot], experiment=Experiment.
-# Other apps (classification, validation) subscribe here instead of calling ingest code.
+# Sent when new plots are stored (ingest, upload): plots=list[Plot], experiment=Experiment.
+# Other apps (classification, validation) subscribe here instead of calling ingest code. It is sent
+# inside the transaction that inserts the plots: what a receiver writes (a queued job, its outbox
+# message) commits with them, and a receiver that raises leaves neither plots nor their files.
 plots_ingested = Signal()
