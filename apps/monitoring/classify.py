@@ -21,6 +21,7 @@ from apps.core.timing import timed
 from apps.labels.choices import Meaning
 from apps.labels.models import LabelClass
 from apps.monitoring.models import ActiveModel, Classification, ClassifierModel
+from apps.monitoring.signals import verdicts_recorded
 from apps.plots.models import Plot
 
 log = logging.getLogger(__name__)
@@ -191,6 +192,10 @@ def _classify_batch(classifier, model, classes, thresholds, batch, counts, gradc
                 row.created_at = now
             payloads.append(event_payload(plot, row, row.verdict_class))
         transaction.on_commit(lambda: _push(payloads))
+    # Keepers above (alarms) read the stored batch; one that fails must not fail the classification.
+    for receiver, result in verdicts_recorded.send_robust(Classification, classification_ids=[r.pk for r in created]):
+        if isinstance(result, Exception):
+            log.error("%s failed on %d verdicts", receiver, len(created), exc_info=result)
 
 
 def _push(payloads: list[dict]) -> None:

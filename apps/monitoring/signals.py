@@ -1,10 +1,14 @@
 """Queue classification of newly ingested plots whose plot type has an active model; fail the
 models whose training job was interrupted, and queue again those whose training job is retried."""
 
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 
 from apps.jobs.runner import jobs_interrupted, jobs_requeued
 from apps.plots.signals import plots_ingested
+
+# Sent after a batch of verdicts is stored (outside its transaction), with ``classification_ids``.
+# Apps above monitoring (alarms) listen; monitoring never imports them.
+verdicts_recorded = Signal()
 
 
 @receiver(plots_ingested, dispatch_uid="monitoring.classify_new_plots")
