@@ -1,0 +1,99 @@
+"""What the alarm rules read: which runs count (production runs only) and a plot type's recent runs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from apps.experiments.models import Run
+from apps.labels.choices import Meaning
+from apps.plots.models import Plot
+
+# A run's plots arrive in chunks and campaigns: read this many plots per run of the window.
+PLOTS_PER_RUN = 8
+
+
+def is_production(run_number: int, conditions: dict | None) -> bool:
+    """True when verdicts of this run may raise alarms.
+
+    Uses the experiments app's production-run helper when it has one; otherwise the run's
+    conditions: ``production`` (or ``is_production``) true/false, or ``run_type`` equal to
+    "production" or "physics". A run whose conditions say nothing counts as production, so that
+    an experiment without run conditions still gets its alarms; simulated images (run 0) never do.
+    """
+    if run_number == Run.SIMULATED:
+        return False
+    conditions = conditions or {}
+    helper = _helper()
+    if helper is not None:
+        return bool(helper(conditions))
+    for key in ("production", "is_production"):
+        if key in conditions:
+            value = conditions[key]
+            return value.strip().lower() in ("1", "true", "yes") if isinstance(value, str) else bool(value)
+    if "run_type" in conditions and isinstance(conditions["run_type"], str):
+        return conditions["run_type"].strip().lower() in ("production", "physics")
+    return True
+
+
+def _helper():
+    from apps.experiments import conditions as module
+
+    for name in ("is_production_conditions", "is_production"):
+        helper = getattr(module, name, None)
+        if callable(helper):
+            return helper
+    return None
+
+
+@dataclass
+class RunVerdict:
+    """One run's verdict for one plot type, from all its plots: bad, unconfirmed, good or other."""
+
+    number: int
+    state: str
+    plot_ids: list[int] = field(default_factory=list)
+    bad_plot: int | None = None
+
+    @property
+    def bad(self) -> bool:
+        return self.state == "bad"
+
+
+def run_history(plot_type_id: int, runs: int) -> list[RunVerdict]:
+    """The newest ``runs`` production runs of a plot type that have verdicts, newest first.
+
+    A run is Bad when any of its plots has a confirmed Bad verdict; else unconfirmed when any
+    verdict is unconfirmed; else good when every verdict is a confirmed Good class (other classes,
+    such as NoData, are "other"). One index range read on (plot type, run number).
+    """
+    rows = list(
+        Plot.objects.filter(plot_type_id=plot_type_id, run_number__gt=0, verdict_class__isnull=False)
+        .order_by("-run_number", "-id")
+        .values_list("id", "run_number", "run_id", "verdict_class__meaning", "verdict_confirmed")[
+            : max(1, runs) * PLOTS_PER_RUN
+        ]
+    )
+    conditions = dict(Run.objects.filter(pk__in={r[2] for r in rows}).values_list("pk", "conditions"))
+    out: list[RunVerdict] = []
+    for plot_id, number, run_id, meaning, confirmed in rows:
+        if not is_production(number, conditions.get(run_id)):
+            continue
+        if not out or out[-1].number != number:
+            if len(out) == runs:
+                break
+            out.append(RunVerdict(number, "good"))
+        current = out[-1]
+        current.plot_ids.append(plot_id)
+        if meaning == Meaning.BAD and confirmed:
+            current.state = "bad"
+            current.bad_plot = current.bad_plot or plot_id
+        elif current.state != "bad" and not confirmed:
+            current.state = "unconfirmed"
+        elif current.state == "good" and meaning != Meaning.GOOD:
+            current.state = "other"
+    return out
+
+
+def changes(history: list[RunVerdict]) -> int:
+    """How often the verdict flips between Bad and not Bad from run to run."""
+    return sum(1 for a, b in zip(history, history[1:], strict=False) if a.bad != b.bad)
