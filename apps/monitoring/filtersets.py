@@ -7,6 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 
 from apps.core.api.filters import IntegerFilter
 from apps.core.integers import IdChoiceFilter, IdMultipleChoiceFilter
+from apps.experiments.filtering import ConditionsFilter
 from apps.experiments.models import Experiment
 from apps.labels.choices import Meaning
 from apps.labels.models import LabelClass
@@ -73,6 +74,7 @@ class ClassificationFilterSet(filters.FilterSet):
     run = IntegerFilter(field_name="run_number", help_text="Exactly this run number.")
     run_min = IntegerFilter(field_name="run_number", lookup_expr="gte", help_text="Runs from this number.")
     run_max = IntegerFilter(field_name="run_number", lookup_expr="lte", help_text="Runs up to this number.")
+    conditions = ConditionsFilter(field_name="plot__run_id", number_field="run_number")
     verdict = IdChoiceFilter(
         field_name="verdict_class", queryset=LabelClass.objects.all(), help_text="Verdict label class id."
     )

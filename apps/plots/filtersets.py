@@ -6,6 +6,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from apps.core.integers import MAX_DB_INT, IdChoiceFilter, IdMultipleChoiceFilter, range_error
+from apps.experiments.filtering import ConditionsFilter
 from apps.experiments.models import Campaign, Experiment, RunPeriod
 from apps.labels.models import LabelClass
 from apps.plots.models import Plot, PlotGroup, PlotType
@@ -95,6 +96,7 @@ class PlotFilterSet(filters.FilterSet):
     run = filters.NumberFilter(
         field_name="run_number", min_value=0, max_value=MAX_ID, help_text="Exactly this run number."
     )
+    conditions = ConditionsFilter(field_name="run_id", number_field="run_number")
     campaign = IdChoiceFilter(queryset=Campaign.objects.all(), help_text="Campaign id.")
     # distinct=False: a foreign-key IN never repeats a row, and DISTINCT makes MySQL sort every match.
     plot_type = IdMultipleChoiceFilter(

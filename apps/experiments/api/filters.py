@@ -2,6 +2,7 @@ import django_filters as filters
 
 from apps.core.api.filters import IntegerFilter
 from apps.experiments.choices import CampaignKind
+from apps.experiments.filtering import ConditionsFilter
 from apps.experiments.models import Campaign, Experiment, Run, RunPeriod
 
 
@@ -35,6 +36,7 @@ class RunFilterSet(filters.FilterSet):
     number = IntegerFilter(help_text="Exactly this run number.")
     number_min = IntegerFilter(field_name="number", lookup_expr="gte", help_text="Lowest run number.")
     number_max = IntegerFilter(field_name="number", lookup_expr="lte", help_text="Highest run number.")
+    conditions = ConditionsFilter(field_name="pk")
 
     class Meta:
         model = Run

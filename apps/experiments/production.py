@@ -1,0 +1,115 @@
+"""Choosing runs by their conditions, and telling production runs from special ones.
+
+For other apps (plots, labels, monitoring, alerts):
+
+- ``matching_runs(expression, experiment=None)``: the runs an expression chooses (a queryset whose
+  ``values("id")`` is a subquery);
+- ``run_ids_matching(expression, experiment=None)``: the same as a sorted list of ids;
+- ``run_is_production(run)`` / ``plot_is_production(plot)``: False for a run outside its
+  experiment's ``production_conditions`` (verdicts on it are shown muted and raise no alarm);
+- ``production_runs(experiment)`` / ``special_runs(experiment)``: querysets of either kind;
+- ``special_run_ids(experiment, run_ids)``: which of some runs are special (one query).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import transaction
+
+from apps.experiments.conditions import Node, index_values, parse
+from apps.experiments.models import Experiment, Run, RunCondition
+
+
+def _tree(expression) -> Node:
+    return expression if isinstance(expression, Node) else parse(expression.strip())
+
+
+def matching_runs(expression, experiment: Experiment | int | None = None):
+    """The runs ``expression`` (text or a parsed tree) chooses, of one experiment or of all."""
+    runs = Run.objects.filter(_tree(expression).q())
+    if experiment is not None:
+        runs = runs.filter(experiment=experiment)
+    return runs
+
+
+def run_ids_matching(expression, experiment: Experiment | int | None = None) -> list[int]:
+    return sorted(matching_runs(expression, experiment).values_list("id", flat=True))
+
+
+def index_conditions(runs: Iterable[Run]) -> int:
+    """Make the runs' RunCondition rows equal to their ``conditions``; returns the rows written."""
+    runs = [r for r in runs if r.pk is not None]
+    if not runs:
+        return 0
+    rows = []
+    for run in runs:
+        for name, value in (run.conditions or {}).items():
+            values = index_values(value)
+            if values is None or not isinstance(name, str) or len(name) > 100:
+                continue
+            rows.append(RunCondition(run_id=run.pk, name=name, number=values[0], text=values[1]))
+    with transaction.atomic():
+        RunCondition.objects.filter(run_id__in=[r.pk for r in runs]).delete()
+        RunCondition.objects.bulk_create(rows, batch_size=1000)
+    return len(rows)
+
+
+def reindex(experiment: Experiment | None = None, batch: int = 1000) -> int:
+    """Rebuild the RunCondition rows of every run (of one experiment) from ``Run.conditions``."""
+    runs = Run.objects.all() if experiment is None else Run.objects.filter(experiment=experiment)
+    written = 0
+    last = 0
+    while True:
+        chunk = list(runs.filter(pk__gt=last).order_by("pk").only("id", "conditions")[:batch])
+        if not chunk:
+            return written
+        written += index_conditions(chunk)
+        last = chunk[-1].pk
+
+
+# ------------------------------------------------------------------------------ production runs
+
+
+def production_expression(experiment: Experiment) -> Node | None:
+    """The experiment's parsed production conditions, or None when every run counts as production."""
+    text = (experiment.production_conditions or "").strip()
+    return parse(text) if text else None
+
+
+def run_is_production(run: Run, experiment: Experiment | None = None) -> bool:
+    """Whether ``run`` satisfies its experiment's production conditions (no query when the experiment
+    is given or already loaded). Simulated runs and experiments without conditions count as production."""
+    experiment = experiment or run.experiment
+    tree = production_expression(experiment)
+    if tree is None or run.is_simulated:
+        return True
+    return tree.matches(run.conditions or {})
+
+
+def plot_is_production(plot) -> bool:
+    """Whether a plot (or a verdict's plot) was made in a production run; alarms ignore the others."""
+    return run_is_production(plot.run)
+
+
+def production_runs(experiment: Experiment):
+    tree = production_expression(experiment)
+    runs = Run.objects.filter(experiment=experiment)
+    return runs if tree is None else runs.filter(tree.q())
+
+
+def special_runs(experiment: Experiment):
+    """Runs outside the production conditions (simulated runs are never special)."""
+    tree = production_expression(experiment)
+    runs = Run.objects.filter(experiment=experiment)
+    if tree is None:
+        return runs.none()
+    return runs.exclude(tree.q()).exclude(number=Run.SIMULATED)
+
+
+def special_run_ids(experiment: Experiment, run_ids: Iterable[int]) -> set[int]:
+    """Which of ``run_ids`` are special runs of ``experiment`` (one query, none without conditions)."""
+    run_ids = list(set(run_ids))
+    if not run_ids or production_expression(experiment) is None:
+        return set()
+    return set(special_runs(experiment).filter(pk__in=run_ids).values_list("id", flat=True))
