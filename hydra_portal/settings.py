@@ -244,6 +244,9 @@ DATA_UPLOAD_MAX_NUMBER_FILES = env_int("HYDRA_MAX_UPLOAD_FILES", 1000, minimum=1
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "apps.accounts.authentication.TokenAuthentication",
+# Run Conditions Database that manage.py sync_conditions reads when an experiment names none.
+RCDB_URL = env_str("HYDRA_RCDB_URL", "")
+
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["apps.accounts.permissions.ReadOpenOrAuthenticated"],
