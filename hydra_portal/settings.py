@@ -202,6 +202,9 @@ CACHES = {
 # this many seconds in the cache above: under load they were most of each page's queries.
 PAGE_CACHE_SECONDS = env_float("HYDRA_PAGE_CACHE_SECONDS", 5.0, minimum=0.0)
 
+# Run Conditions Database that manage.py sync_conditions reads when an experiment names none.
+RCDB_URL = env_str("HYDRA_RCDB_URL", "")
+
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
@@ -244,9 +247,6 @@ DATA_UPLOAD_MAX_NUMBER_FILES = env_int("HYDRA_MAX_UPLOAD_FILES", 1000, minimum=1
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "apps.accounts.authentication.TokenAuthentication",
-# Run Conditions Database that manage.py sync_conditions reads when an experiment names none.
-RCDB_URL = env_str("HYDRA_RCDB_URL", "")
-
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["apps.accounts.permissions.ReadOpenOrAuthenticated"],
