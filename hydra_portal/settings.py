@@ -173,6 +173,48 @@ MEDIA_ROOT = env_path("HYDRA_MEDIA_ROOT", VAR_DIR / "media")
 # Media are served by the portal itself unless a web server in front takes them over.
 SERVE_MEDIA = env_bool("HYDRA_SERVE_MEDIA", True)
 
+# Where images, thumbnails, heat maps and model files live: the local filesystem under MEDIA_ROOT
+# (one machine, or a shared filesystem), or an S3-compatible bucket shared by web and worker machines
+# (the s3 extra: django-storages and boto3). See docs/deploy.md.
+STORAGE = env_str("HYDRA_STORAGE", "filesystem").lower()
+if STORAGE not in ("filesystem", "s3"):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"HYDRA_STORAGE must be filesystem or s3, got {STORAGE!r}")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+if STORAGE == "s3":
+    if not env_str("HYDRA_S3_BUCKET"):
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured("HYDRA_STORAGE=s3 needs HYDRA_S3_BUCKET (the bucket's name)")
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env_str("HYDRA_S3_BUCKET"),
+            "endpoint_url": env_url("HYDRA_S3_ENDPOINT_URL", schemes=("http", "https")) or None,
+            "region_name": env_str("HYDRA_S3_REGION") or None,
+            # Empty keys let boto3 find credentials itself (AWS_* variables, instance roles).
+            "access_key": env_str("HYDRA_S3_ACCESS_KEY_ID") or None,
+            "secret_key": env_str("HYDRA_S3_SECRET_ACCESS_KEY") or None,
+            "location": env_str("HYDRA_S3_PREFIX", ""),
+            "addressing_style": env_str("HYDRA_S3_ADDRESSING_STYLE", "path"),
+            "signature_version": "s3v4",
+            # Names are content hashes or per-model names written once: never rename on a clash.
+            "file_overwrite": True,
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": env_int("HYDRA_S3_URL_SECONDS", 300, minimum=10),
+        },
+    }
+# Object storage: /media/ answers with a redirect to a short-lived signed URL instead of streaming
+# the bytes through the portal (the bucket must then be reachable from the browsers).
+MEDIA_REDIRECT = env_bool("HYDRA_MEDIA_REDIRECT", False)
+# Local copies of stored files that TensorFlow and the image loaders need as files (object storage only).
+STORAGE_CACHE_DIR = env_path("HYDRA_STORAGE_CACHE", VAR_DIR / "cache" / "storage")
+
 # Image limits: anything beyond is rejected at ingest or upload with a message.
 MAX_IMAGE_BYTES = env_int("HYDRA_MAX_IMAGE_BYTES", 20 * 1024 * 1024, minimum=1)
 MAX_IMAGE_PIXELS = env_int("HYDRA_MAX_IMAGE_PIXELS", 40_000_000, minimum=1)

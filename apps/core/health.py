@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -17,6 +18,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection
 from django.utils import timezone
 
+from apps.core import files
 from apps.core.outage import close_broken_connections
 
 # A load balancer polls every few seconds: a part that does not answer within this is down.
@@ -108,7 +110,9 @@ def channel_layer() -> Check:
 
 
 def media_storage() -> Check:
-    root = str(settings.MEDIA_ROOT)
+    if files.local_root() is None:
+        return _object_storage()
+    root = str(files.local_root())
     try:
         os.makedirs(root, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=root, prefix=".healthz-") as probe:
@@ -117,6 +121,21 @@ def media_storage() -> Check:
     except OSError as exc:
         return Check("media", False, f"{root} is not writable: {exc.strerror or exc}")
     return Check("media", True, f"{root} is writable")
+
+
+def _object_storage() -> Check:
+    """Write, read back and delete a probe object: the bucket takes new images."""
+    where = files.describe()
+    name = f".healthz/{uuid.uuid4().hex}"
+    try:
+        files.put(name, b"ok", overwrite=True)
+        good = files.read(name) == b"ok"
+        files.delete([name])
+    except Exception as exc:  # any storage or network failure: new images cannot be stored
+        return Check("media", False, f"{where} is not writable: {_failure(exc)}")
+    if not good:
+        return Check("media", False, f"{where} returned other bytes than were written")
+    return Check("media", True, f"{where} is writable")
 
 
 def workers(database_ok: bool) -> Check:

@@ -1,11 +1,13 @@
+import mimetypes
+
 from django.conf import settings
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import FileResponse, Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_safe
 from django.views.static import serve
 
-from apps.core import charts, dashboard, health, outage
+from apps.core import charts, dashboard, files, health, outage
 from apps.core.access import read_required
 from apps.core.selection import current_experiment, experiments
 from apps.plots.models import Plot
@@ -42,18 +44,42 @@ def home(request):
 def plot_image(request, pk: int):
     """The full image, downloadable under a name that carries run number and plot type."""
     plot = get_object_or_404(Plot.objects.select_related("plot_type"), pk=pk)
-    path = settings.MEDIA_ROOT / plot.image
-    if not path.exists():
-        raise Http404("image file is missing")
-    return FileResponse(open(path, "rb"), as_attachment="download" in request.GET, filename=plot.download_name)
+    root = files.local_root()
+    if root is not None:
+        path = root / plot.image
+        if not path.exists():
+            raise Http404("image file is missing")
+        return FileResponse(open(path, "rb"), as_attachment="download" in request.GET, filename=plot.download_name)
+    return _from_storage(request, plot.image, download=plot.download_name if "download" in request.GET else None)
 
 
 @require_safe  # HEAD too: download managers and caches ask for the size first
 @read_required
 def media(request, path: str):
-    response = serve(request, path, document_root=settings.MEDIA_ROOT)
+    root = files.local_root()
+    if root is not None:
+        response = serve(request, path, document_root=root)
+    else:
+        response = _from_storage(request, path)
     # Content-addressed: a path never changes content.
     response["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response
+
+
+def _from_storage(request, name: str, download: str | None = None):
+    """Stream a stored object, or redirect to a signed URL of it (HYDRA_MEDIA_REDIRECT)."""
+    if not name or name.startswith("/") or ".." in name.split("/") or "\\" in name:
+        raise Http404("no such file")
+    store = files.storage()
+    if not store.exists(name):
+        raise Http404("no such file")
+    if settings.MEDIA_REDIRECT and not download:
+        return HttpResponseRedirect(store.url(name))
+    size = store.size(name)
+    handle = store.open(name, "rb")
+    kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    response = FileResponse(handle, content_type=kind, as_attachment=download is not None, filename=download or "")
+    response["Content-Length"] = str(size)
     return response
 
 

@@ -10,12 +10,11 @@ import logging
 import os
 import threading
 from collections import OrderedDict
-from pathlib import Path
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from apps.core import files
 from apps.core.events import publish
 from apps.core.timing import timed
 from apps.labels.choices import Meaning
@@ -62,11 +61,7 @@ def _write_gradcam(heat, plot: Plot, model: ClassifierModel) -> str:
     from ml.gradcam import heatmap_png
 
     relpath = f"gradcam/m{model.pk}/{plot.pk}.png"
-    target = Path(settings.MEDIA_ROOT) / relpath
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".tmp")
-    tmp.write_bytes(heatmap_png(heat, (plot.width, plot.height)))
-    os.replace(tmp, target)
+    files.put(relpath, heatmap_png(heat, (plot.width, plot.height)), overwrite=True)
     return relpath
 
 
@@ -141,9 +136,8 @@ def classify(plot_ids, job=None, model_id: int | None = None, gradcam: bool = Tr
 
 
 def _classify_batch(classifier, model, classes, thresholds, batch, counts, gradcam: bool) -> None:
-    root = Path(settings.MEDIA_ROOT)
     with timed("classification", len(batch)):
-        images = classifier.load([str(root / p.image) for p in batch])
+        images = classifier.load(files.local_paths([p.image for p in batch]))
         scores = classifier.predict_arrays(images)
         verdicts = classifier.verdicts(scores, thresholds)
     heat = None

@@ -96,9 +96,10 @@ class ClassifierModel(models.Model):
         return {name: float(t.get("value", 0.5)) for name, t in (self.thresholds or {}).items()}
 
     def file_path(self):
-        from pathlib import Path
+        """A local path of the model file with its sidecar (fetched once from object storage)."""
+        from apps.core import files
 
-        return Path(settings.MEDIA_ROOT) / self.file if self.file else None
+        return files.local_model(self.file) if self.file else None
 
 
 class ActiveModel(models.Model):

@@ -7,9 +7,7 @@ Nothing here imports TensorFlow: web processes call these, workers do the heavy 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
@@ -17,6 +15,7 @@ from django.utils import timezone
 
 from apps.audit import record
 from apps.audit.models import AuditEntry
+from apps.core import files
 from apps.core.events import publish_on_commit
 from apps.labels.models import LabelClass
 from apps.monitoring.models import Activation, ActiveModel, ClassifierModel
@@ -44,14 +43,23 @@ def training_examples(plot_types) -> list[Example]:
     """
     if isinstance(plot_types, PlotType):
         plot_types = [plot_types]
-    root = Path(settings.MEDIA_ROOT)
+    # On object storage the path stays the stored name: the worker that trains fetches the files
+    # (apps.monitoring.training), the web process that only fingerprints never does.
+    root = files.local_root()
     rows = (
         Plot.objects.filter(plot_type__in=list(plot_types), label_class__isnull=False)
         .order_by("id")
         .values_list("id", "image", "sha256", "label_class__name", "run_number", "training_weight", "plot_type__name")
     )
     return [
-        Example(path=str(root / image), label=label, run=run, weight=weight, key=f"{pk}:{sha}", group=plot_type)
+        Example(
+            path=str(root / image) if root else image,
+            label=label,
+            run=run,
+            weight=weight,
+            key=f"{pk}:{sha}",
+            group=plot_type,
+        )
         for pk, image, sha, label, run, weight, plot_type in rows
     ]
 

@@ -6,12 +6,12 @@ Imported by the actors only when they run; it imports TensorFlow through ``ml``.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
+from dataclasses import replace
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from apps.core import files
 from apps.monitoring import services
 from apps.monitoring.models import ActiveModel, ClassifierModel
 from ml import data, evaluation, model_files
@@ -20,6 +20,13 @@ from ml.training import HyperParameters, train
 log = logging.getLogger(__name__)
 # Plots listed where model and experts disagree, per model.
 MAX_DISAGREEMENTS = 200
+
+
+def local_examples(examples: list[data.Example]) -> list[data.Example]:
+    """The examples with local image files: on object storage each image is fetched once into the cache."""
+    if files.local_root() is not None:
+        return examples
+    return [replace(e, path=str(files.local_path(e.path))) for e in examples]
 
 
 def model_relpath(model: ClassifierModel) -> str:
@@ -87,7 +94,7 @@ def run_training(model_id: int, job, activate: bool | None = None, classify: boo
 
 def _train(model: ClassifierModel, job, activate: bool | None, classify: bool = False) -> ClassifierModel:
     hp = HyperParameters.from_dict(model.hyper_parameters)
-    examples = services.training_examples(services.model_plot_types(model))
+    examples = local_examples(services.training_examples(services.model_plot_types(model)))
     excluded = services.excluded_classes(model.plot_type)
     job.report(0.01, f"{len(examples)} labeled plots; training {hp.architecture} for up to {hp.epochs} epochs")
     parent = parent_classes = None
@@ -116,7 +123,7 @@ def _train(model: ClassifierModel, job, activate: bool | None, classify: bool = 
         fingerprint=result.fingerprint,
         metrics={k: metrics[k] for k in ("tested_on", "accuracy", "bad_recall", "bad_precision")},
     )
-    model_files.save(result.model, Path(settings.MEDIA_ROOT) / relpath, info)
+    files.save_model(lambda path: model_files.save(result.model, path, info), relpath)
 
     model.label_map = result.classes
     model.class_ids = _class_ids(model, result.classes)
@@ -179,7 +186,7 @@ def _train(model: ClassifierModel, job, activate: bool | None, classify: bool = 
 
 def evaluation_examples(model: ClassifierModel) -> list[data.Example]:
     """The labeled weight-0 plots of the model's plot type, else the model's own test plots."""
-    examples = services.training_examples(services.model_plot_types(model))
+    examples = local_examples(services.training_examples(services.model_plot_types(model)))
     test = [e for e in examples if e.weight == 0]
     if not test and model.test_plot_ids:
         wanted = set(model.test_plot_ids)

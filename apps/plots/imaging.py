@@ -156,6 +156,31 @@ def store(data: bytes, limits: Limits, media_root: str, sha256: str | None = Non
     return StoredImage(digest, image_rel, thumb_rel, len(data), width, height, tuple(created))
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A checked image and its thumbnail, ready to go to a storage that is not a local folder."""
+
+    sha256: str
+    image: str
+    thumbnail: str
+    thumbnail_bytes: bytes
+    size_bytes: int
+    width: int
+    height: int
+
+
+def prepare_or_reason(data: bytes, limits: Limits, sha256: str) -> Prepared | str:
+    """Process-pool entry point for object storage: check one image and make its thumbnail, or say why not."""
+    try:
+        fmt, img = decode(data, limits)
+        thumb = thumbnail_of(img, limits.thumbnail_width)
+    except ImageRejected as exc:
+        return str(exc)
+    return Prepared(
+        sha256, image_path(sha256, EXTENSIONS[fmt]), thumbnail_path(sha256), thumb, len(data), img.width, img.height
+    )
+
+
 def remove(media_root: str, relpaths) -> None:
     for rel in relpaths:
         try:

@@ -21,7 +21,7 @@ from django.db import DatabaseError, IntegrityError, transaction
 from apps.core.events import publish_on_commit
 from apps.core.outage import close_broken_connections, describe, is_outage
 from apps.experiments.models import Campaign, Experiment, Run, RunPeriod
-from apps.plots import imaging
+from apps.plots import imaging, storing
 from apps.plots.layout import PlotRef
 from apps.plots.models import Plot, PlotType
 from apps.plots.signals import plots_ingested
@@ -59,7 +59,6 @@ class Ingestor:
         self.workers = workers if workers is not None else (settings.INGEST_WORKERS or os.cpu_count() or 1)
         self.batch_size = batch_size
         self.limits = limits()
-        self.media_root = str(settings.MEDIA_ROOT)
         self._pool: ProcessPoolExecutor | None = None
         self._periods: dict[str, RunPeriod] = {}
         self._runs: dict[int, Run] = {}
@@ -155,12 +154,8 @@ class Ingestor:
         if len(items) >= POOL_THRESHOLD and self.workers > 1:
             if self._pool is None:
                 self._pool = ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"))
-            futures = [
-                self._pool.submit(imaging.store_or_reason, data, self.limits, self.media_root, digest)
-                for data, digest in items
-            ]
-            return [f.result() for f in futures]
-        return [imaging.store_or_reason(data, self.limits, self.media_root, digest) for data, digest in items]
+            return storing.store_all(items, self.limits, self._pool)
+        return storing.store_all(items, self.limits)
 
     def _insert(self, good: list[tuple[int, Source, imaging.StoredImage]]) -> dict[int, Outcome]:
         if not good:
@@ -208,7 +203,7 @@ class Ingestor:
                 # The database cannot say whether a concurrent ingest now uses these files. This batch
                 # wrote them, so they go: an orphan is certain, such a race (same bytes, committed in
                 # the moment before the outage) is not.
-                imaging.remove(self.media_root, written)
+                storing.remove(written)
             raise
         unused = [p for i, _, stored in good if outcomes[i].status != "new" for p in stored.created]
         self._remove_unreferenced(unused)
@@ -259,7 +254,7 @@ class Ingestor:
             return
         used = set(Plot.objects.filter(image__in=paths).values_list("image", flat=True))
         used |= set(Plot.objects.filter(thumbnail__in=paths).values_list("thumbnail", flat=True))
-        imaging.remove(self.media_root, [p for p in paths if p not in used])
+        storing.remove([p for p in paths if p not in used])
 
     def _existing_slots(self, keys: list[tuple]) -> dict[tuple, tuple[str, Plot | None]]:
         """Map each key already filled in the database to (sha256, plot)."""
