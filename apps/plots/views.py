@@ -7,7 +7,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Max
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
@@ -18,7 +17,7 @@ from apps.core.integers import is_out_of_range, parse_id_list
 from apps.core.selection import current_experiment
 from apps.labels.models import Label, LabelClass
 from apps.labels.services import apply_labels, erase_labels
-from apps.plots import browsing
+from apps.plots import browsing, cards
 from apps.plots.groups import group_tree
 from apps.plots.models import Plot
 
@@ -91,8 +90,7 @@ def plot_list_new(request):
         .prefetch_related("plot_type", "campaign", "run_period")
         .order_by(*state.order)
     )
-    template = "plots/_row.html" if state.view == "list" else "plots/_card.html"
-    html = "".join(render_to_string(template, {"plot": p, "is_new": True}, request=request) for p in plots)
+    html = cards.render(plots, state.view, is_new=True)
     return JsonResponse({"ids": [p.pk for p in plots], "html": html})
 
 
