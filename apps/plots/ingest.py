@@ -24,6 +24,7 @@ from apps.experiments.models import Campaign, Experiment, Run, RunPeriod
 from apps.plots import imaging, storing
 from apps.plots.layout import PlotRef
 from apps.plots.models import Plot, PlotType
+from apps.plots.sidecars import apply_sidecars
 from apps.plots.signals import plots_ingested
 from apps.plots.sources import SLOT_TAKEN, IngestReport, Outcome, Source, crawl, limits, locate, slot_taken
 
@@ -86,12 +87,15 @@ class Ingestor:
         report = IngestReport()
         started = time.perf_counter()
         batch: list[Source] = []
+        folders: dict[int, tuple[str, str]] = {}  # run number → folder of its images (for conditions.json)
         pending = iter(items)
         try:
             for item in pending:
                 if isinstance(item, Outcome):
                     report.outcomes.append(item)
                     continue
+                if item.path is not None and item.ref.run not in folders:
+                    folders[item.ref.run] = (os.path.dirname(item.path), os.path.dirname(item.name))
                 batch.append(item)
                 if len(batch) >= self.batch_size:
                     report.outcomes.extend(self._ingest_batch(batch))
@@ -99,6 +103,7 @@ class Ingestor:
             if batch:
                 report.outcomes.extend(self._ingest_batch(batch))
                 batch = []
+            report.outcomes.extend(apply_sidecars(self.experiment, folders))
         except DatabaseError as exc:
             if not (stop_on_outage and is_outage(exc)):
                 raise

@@ -32,5 +32,8 @@ def test_a_malformed_number_is_a_400(api, experiment, params):
     assert set(error_of(api.get(URL, params))["details"]) == set(params)
 
 
-def test_runs_cannot_be_written(admin, as_user, experiment):
-    assert as_user(admin).post(URL, {"number": 5}, format="json").status_code == 405
+def test_runs_are_written_only_with_the_upload_permission(viewer, as_user, api, experiment):
+    body = {"experiment": experiment.slug, "number": 5, "conditions": {"beam_current": 1}}
+    assert error_of(as_user(viewer).post(URL, body, format="json"))["status"] == 403
+    assert api.post(URL, body, format="json").status_code in (401, 403)
+    assert not experiment.runs.exists()

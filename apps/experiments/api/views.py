@@ -1,6 +1,6 @@
-from rest_framework import viewsets
+from rest_framework import mixins, viewsets
 
-from apps.core.api.permissions import AdminOrReadOnly
+from apps.core.api.permissions import AdminOrReadOnly, CanUpload
 from apps.core.api.schema import ID_PATTERN
 from apps.experiments.api import filters, serializers
 from apps.experiments.models import Campaign, Experiment, Run, RunPeriod
@@ -27,12 +27,15 @@ class RunPeriodViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_value_regex = ID_PATTERN
 
 
-class RunViewSet(viewsets.ReadOnlyModelViewSet):
-    """Runs, newest number first; created on first sight by uploads and ingest."""
+class RunViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Runs, newest number first; created on first sight by uploads and ingest, or here with their
+    conditions. Writing needs the upload permission (plots.add_plot); `conditions=` filters by an
+    expression such as `beam_current > 100 and run_type == "production"`."""
 
     queryset = Run.objects.select_related("experiment", "run_period")
     serializer_class = serializers.RunSerializer
     filterset_class = filters.RunFilterSet
+    permission_classes = [CanUpload]
     cursor_order = ("-number", "-id")
     lookup_value_regex = ID_PATTERN
 
