@@ -89,6 +89,16 @@ class Client:
         self.conn: http.client.HTTPConnection | None = None
 
     def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
+        reused = self.conn is not None
+        try:
+            return self._send(method, path, body, headers)
+        except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+            if not (reused and method == "GET"):
+                raise
+            # The server closed the idle keep-alive connection: a browser asks again on a new one.
+            return self._send(method, path, body, headers)
+
+    def _send(self, method: str, path: str, body: bytes | None, headers: dict | None):
         if self.conn is None:
             self.conn = http.client.HTTPConnection(self.host, self.port, timeout=TIMEOUT)
         try:
@@ -128,16 +138,23 @@ def browsing_paths(client: Client, experiment: str) -> list[tuple[str, str]]:
     return paths
 
 
-def loop(stats: Stats, host: str, port: int, paths: list[tuple[str, str]], stop: threading.Event, seed: int):
+def loop(
+    stats: Stats, host: str, port: int, paths: list[tuple[str, str]], stop: threading.Event, seed: int, think: float
+):
+    """One client: a page, then a pause of ``think`` seconds on average (exponential; 0: none)."""
     client, rng = Client(host, port), random.Random(seed)
+    if think > 0:
+        stop.wait(rng.uniform(0, think))  # clients do not all arrive in the same instant
     while not stop.is_set():
         kind, path = rng.choice(paths)
         timed(stats, client, kind, "GET", path)
+        if think > 0:
+            stop.wait(rng.expovariate(1 / think))
 
 
-def phase(stats: Stats, host: str, port: int, paths, clients: int, seconds: float, extra=()) -> float:
+def phase(stats: Stats, host: str, port: int, paths, clients: int, seconds: float, extra=(), think=0.0) -> float:
     stop = threading.Event()
-    threads = [threading.Thread(target=loop, args=(stats, host, port, paths, stop, i)) for i in range(clients)]
+    threads = [threading.Thread(target=loop, args=(stats, host, port, paths, stop, i, think)) for i in range(clients)]
     threads += [threading.Thread(target=fn, args=(stop,)) for fn in extra]
     started = time.perf_counter()
     for thread in threads:
@@ -234,6 +251,13 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=50, help="browsing clients (default 50)")
     parser.add_argument("--rate", type=float, default=20.0, help="uploads offered per second (0: none)")
     parser.add_argument("--seconds", type=float, default=30.0, help="length of the mixed phase (at most 300)")
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=1.0,
+        help="mean pause of a browsing client between two pages in the mixed phase, in seconds (default 1; "
+        "0: every client asks again at once). The single-path phases never pause: they measure capacity.",
+    )
     parser.add_argument("--probe-seconds", type=float, default=10.0, help="length of each single-path phase")
     parser.add_argument("--experiment", default="gluex", help="experiment slug to browse and upload into")
     parser.add_argument("--plot-type", default="LoadBench", help="plot type the uploads create")
@@ -256,7 +280,10 @@ def main() -> None:
         token = args.token or (issue_token(args.user) if args.rate > 0 else "")
         paths = browsing_paths(Client(host, port), args.experiment)
         browser = [p for p in paths if p[0] == "browser"]
-        print(f"{args.base}: {args.clients} clients, uploads offered at {args.rate}/s, load average {os.getloadavg()}")
+        print(
+            f"{args.base}: {args.clients} clients (pausing {args.think:g} s between pages in the mixed phase), "
+            f"uploads offered at {args.rate}/s, load average {os.getloadavg()}"
+        )
 
         stats = Stats()
         took = phase(stats, host, port, [("healthz", "/healthz")], args.clients, probe)
@@ -272,7 +299,7 @@ def main() -> None:
         if args.rate > 0:
             schedule, offered = uploader(stats, host, port, token, args.experiment, args.plot_type, args.rate)
             extra = (schedule,)
-        took = phase(stats, host, port, paths, args.clients, seconds, extra)
+        took = phase(stats, host, port, paths, args.clients, seconds, extra, think=args.think)
         rows = stats.report("mixed: browsing clients + uploader", took)
         errors = sum(r["errors"] for r in rows.values())
         uploads = rows.get("upload", {"rps": 0.0})["rps"]

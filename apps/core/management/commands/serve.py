@@ -23,8 +23,15 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--workers", type=int, default=1, help="server processes (needs a broker)")
         parser.add_argument("--log-level", default="info")
+        parser.add_argument(
+            "--keep-alive",
+            type=int,
+            default=30,
+            help="seconds an idle HTTP connection stays open (default 30; uvicorn's own 5 s made a reading "
+            "user's next click open a new connection)",
+        )
 
-    def handle(self, *args, host, port, workers, log_level, **options):
+    def handle(self, *args, host, port, workers, log_level, keep_alive=30, **options):
         import uvicorn
 
         if workers < 1:
@@ -44,4 +51,5 @@ class Command(BaseCommand):
             ws="websockets-sansio",
             proxy_headers=True,
             lifespan="off",
+            timeout_keep_alive=keep_alive,
         )
