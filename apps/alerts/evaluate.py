@@ -132,6 +132,12 @@ def _apply(rule: Rule, plot_type: PlotType, history: list[RunVerdict], alarm: Al
                 fields += ["reason", "summary", "plot_ids"]
                 services._event(alarm, EventKind.FLICKER, alarm.summary, runs=[h.number for h in window])
                 services._announce(alarm, "flicker")
+            elif flicker:
+                # Still flickering: the newest runs' plots join those to review.
+                merged = list(dict.fromkeys([p for h in window for p in h.plot_ids] + list(alarm.plot_ids)))[:500]
+                if merged != alarm.plot_ids:
+                    alarm.plot_ids = merged
+                    fields.append("plot_ids")
             Alarm.objects.filter(pk=alarm.pk).update(**{f: getattr(alarm, f) for f in fields})
         return 0
     if flicker:
