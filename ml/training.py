@@ -7,12 +7,16 @@ the training data.
 
 from __future__ import annotations
 
+import hashlib
 import inspect
+import json
 import math
+import os
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
 
 from ml import data
 from ml.data import Example
@@ -140,6 +144,8 @@ class TrainingResult:
     notes: list[str]
     seconds: float
     best_epoch: int
+    # Epochs a checkpoint of an interrupted run already held (0: trained from the first epoch).
+    resumed_from: int = 0
 
 
 def _optimizer(hp: HyperParameters, steps_per_epoch: int):
@@ -154,17 +160,21 @@ def _optimizer(hp: HyperParameters, steps_per_epoch: int):
     return keras.optimizers.Adam(learning_rate=rate)
 
 
-def _progress_callback(report: Callable[[Progress], None], epochs: int):
+PROGRESS_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
+
+
+def _progress_callback(report: Callable[[Progress], None], epochs: int, history: dict | None = None):
     import keras
 
     class ReportProgress(keras.callbacks.Callback):
         def __init__(self):
             super().__init__()
-            self.history: dict[str, list[float]] = {}
+            earlier = {k: v for k, v in (history or {}).items() if k in PROGRESS_KEYS}
+            self.history: dict[str, list[float]] = {k: list(v) for k, v in earlier.items()}
 
         def on_epoch_end(self, epoch, logs=None):
             logs = {k: float(v) for k, v in (logs or {}).items()}
-            for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+            for key in PROGRESS_KEYS:
                 if key in logs:
                     self.history.setdefault(key, []).append(round(logs[key], 6))
             report(
@@ -180,6 +190,140 @@ def _progress_callback(report: Callable[[Progress], None], epochs: int):
             )
 
     return ReportProgress()
+
+
+# -- resuming an interrupted run ---------------------------------------------------------------------------------------
+
+CHECKPOINT_STATE = "state.json"
+
+
+def _fsync(path: Path) -> None:
+    with open(path, "rb") as fh:
+        os.fsync(fh.fileno())
+
+
+class Checkpoint:
+    """The training state after the last completed epoch, in a directory of one training run's own.
+
+    After each epoch: the model's weights (optimizer state included), the best weights early stopping
+    keeps, the callbacks' counters and the curves so far. Weight files get a new name per epoch and
+    ``state.json``, which names them, is replaced atomically last: a process killed at any moment
+    leaves the previous epoch's state whole. ``key`` ties the state to its data and settings; a state
+    written for anything else is ignored.
+    """
+
+    def __init__(self, directory, key: str):
+        self.directory = Path(directory)
+        self.key = key
+        self.state: dict | None = None
+
+    def load(self) -> dict | None:
+        """The saved state for this key, or None (nothing saved, another run's, unreadable)."""
+        try:
+            state = json.loads((self.directory / CHECKPOINT_STATE).read_text())
+        except (OSError, ValueError):
+            return None
+        if state.get("key") != self.key or not (self.directory / state.get("weights", "")).is_file():
+            return None
+        self.state = state
+        return state
+
+    def write(self, state: dict) -> None:
+        state = {**state, "key": self.key}
+        tmp = self.directory / f"{CHECKPOINT_STATE}.tmp"
+        with open(tmp, "w") as fh:
+            json.dump(state, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.directory / CHECKPOINT_STATE)
+        self.state = state
+        keep = {CHECKPOINT_STATE, state.get("weights"), state.get("best_weights")}
+        for path in self.directory.iterdir():
+            if path.name not in keep:
+                path.unlink(missing_ok=True)
+
+    def remove(self) -> None:
+        import shutil
+
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def checkpoint_key(hp: HyperParameters, fingerprint: str, classes: Sequence[str], parent) -> str:
+    parts = {"hp": hp.as_dict(), "fingerprint": fingerprint, "classes": list(classes), "parent": parent is not None}
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def _restore(model, checkpoint: Checkpoint) -> int:
+    """Load the checkpoint's weights and optimizer state into the compiled ``model``; the epochs done."""
+    if not model.optimizer.built:
+        model.optimizer.build(model.trainable_variables)
+    model.load_weights(checkpoint.directory / checkpoint.state["weights"])
+    return int(checkpoint.state["epoch"])
+
+
+def _checkpoint_callback(checkpoint: Checkpoint, stopping, plateau):
+    """Saves the state after each epoch; at the start of a resumed fit gives early stopping and the
+    learning-rate schedule back the counters they had (they reset themselves in on_train_begin)."""
+    import keras
+    import numpy as np
+
+    class EpochCheckpoint(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            state = checkpoint.state or {}
+            self.history: dict[str, list[float]] = {k: list(v) for k, v in state.get("history", {}).items()}
+
+        def on_train_begin(self, logs=None):
+            state = checkpoint.state
+            if not state:
+                return
+            for callback, saved in ((stopping, state.get("stopping")), (plateau, state.get("plateau"))):
+                if callback is not None and saved:
+                    for name, value in saved.items():
+                        setattr(callback, name, value)
+            best = state.get("best_weights")
+            if best:
+                with np.load(checkpoint.directory / best) as arrays:
+                    stopping.best_weights = [arrays[f"arr_{i}"] for i in range(len(arrays.files))]
+
+        def on_epoch_end(self, epoch, logs=None):
+            for key, value in (logs or {}).items():
+                self.history.setdefault(key, []).append(round(float(value), 6))
+            checkpoint.directory.mkdir(parents=True, exist_ok=True)
+            done = epoch + 1
+            weights = f"epoch-{done:04d}.weights.h5"
+            self.model.save_weights(checkpoint.directory / weights)
+            _fsync(checkpoint.directory / weights)
+            best = (checkpoint.state or {}).get("best_weights")
+            if stopping.best_weights is not None and stopping.best_epoch == epoch:
+                best = f"best-{done:04d}.npz"
+                np.savez(checkpoint.directory / best, *stopping.best_weights)
+                _fsync(checkpoint.directory / best)
+            checkpoint.write(
+                {
+                    "epoch": done,
+                    "weights": weights,
+                    "best_weights": best,
+                    "history": self.history,
+                    "stopping": _counters(stopping, "wait", "best", "best_epoch"),
+                    "plateau": _counters(plateau, "wait", "best", "cooldown_counter"),
+                }
+            )
+
+        def on_train_end(self, logs=None):
+            # Early stopping may end before the last epoch: a run started again after this point
+            # (killed while evaluating or saving) trains no further.
+            if checkpoint.state and not checkpoint.state.get("finished"):
+                checkpoint.write({**checkpoint.state, "finished": True})
+
+    return EpochCheckpoint()
+
+
+def _counters(callback, *names) -> dict | None:
+    if callback is None:
+        return None
+    values = {name: getattr(callback, name) for name in names}
+    return {k: v if v is None or isinstance(v, int) else float(v) for k, v in values.items()}
 
 
 def _from_parent(parent, classes: Sequence[str], parent_classes: Sequence[str] | None, dropout: float = 0.0):
@@ -202,6 +346,7 @@ def train(
     parent_classes: Sequence[str] | None = None,
     progress: Callable[[Progress], None] | None = None,
     verbose: int = 0,
+    checkpoint_dir=None,
 ) -> TrainingResult:
     """Train a classifier on ``examples``.
 
@@ -210,6 +355,9 @@ def train(
     training examples are repeated by weight, then balanced. ``parent`` (a Keras model, with
     ``parent_classes``) is fine-tuned instead of starting from scratch. ``progress`` is called
     after every epoch. Early stopping watches the validation loss and restores the best weights.
+    ``checkpoint_dir`` (a directory of this run's own) keeps the state after every epoch; a run
+    started again with the same data and settings continues after the last saved epoch
+    (``TrainingResult.resumed_from``). The caller removes the directory once the model is saved.
     """
     import keras
     import numpy as np
@@ -247,6 +395,19 @@ def train(
             notes.append(f"compares each plot with the nearest of {len(groups)} reference image(s): {named or 'one'}")
     steps_per_epoch = max(1, math.ceil(len(balanced) / hp.batch_size))
     model.compile(optimizer=_optimizer(hp, steps_per_epoch), loss="categorical_crossentropy", metrics=["accuracy"])
+    fingerprint = data.training_fingerprint(examples, excluded)
+    checkpoint, resumed_from = None, 0
+    if checkpoint_dir is not None:
+        checkpoint = Checkpoint(checkpoint_dir, checkpoint_key(hp, fingerprint, classes, parent))
+        if checkpoint.load() is not None:
+            try:
+                resumed_from = _restore(model, checkpoint)
+            except (OSError, ValueError, KeyError) as exc:
+                checkpoint.state = None  # unreadable: train from the first epoch
+                notes.append(f"checkpoint not used ({type(exc).__name__}: {exc})")
+        if resumed_from:
+            notes.append(f"resumed after epoch {resumed_from} from the checkpoint of an interrupted run")
+    first_epoch = hp.epochs if checkpoint is not None and (checkpoint.state or {}).get("finished") else resumed_from
 
     image_bytes = 4 * int(np.prod(shape))
     cache = image_bytes * len({e.path for e in balanced}) < CACHE_LIMIT_BYTES
@@ -269,27 +430,35 @@ def train(
         else None
     )
     monitor = "val_loss" if val_ds is not None else "loss"
-    callbacks = [
-        keras.callbacks.EarlyStopping(monitor=monitor, patience=hp.patience, restore_best_weights=True),
-    ]
+    stopping = keras.callbacks.EarlyStopping(monitor=monitor, patience=hp.patience, restore_best_weights=True)
+    plateau = None
     if hp.lr_schedule == "plateau":
-        callbacks.append(
-            keras.callbacks.ReduceLROnPlateau(
-                monitor=monitor, factor=0.5, patience=max(2, hp.patience // 3), min_lr=hp.learning_rate / 32
-            )
+        plateau = keras.callbacks.ReduceLROnPlateau(
+            monitor=monitor, factor=0.5, patience=max(2, hp.patience // 3), min_lr=hp.learning_rate / 32
         )
+    callbacks = [stopping] + ([plateau] if plateau is not None else [])
+    saving = None
+    if checkpoint is not None:
+        # After early stopping and the schedule (it saves what they decided), before progress: an epoch
+        # reported done is an epoch saved.
+        saving = _checkpoint_callback(checkpoint, stopping, plateau)
+        callbacks.append(saving)
     if progress is not None:
-        callbacks.append(_progress_callback(progress, hp.epochs))
+        earlier = (checkpoint.state or {}).get("history") if checkpoint is not None else None
+        callbacks.append(_progress_callback(progress, hp.epochs, earlier))
     fit = model.fit(
         train_ds,
         validation_data=val_ds,
         epochs=hp.epochs,
+        initial_epoch=first_epoch,
         callbacks=callbacks,
         class_weight=class_weight,
         shuffle=False,  # the dataset reshuffles itself every epoch
         verbose=verbose,
     )
-    history = {k: [round(float(v), 6) for v in vals] for k, vals in fit.history.items()}
+    # A resumed run's own history starts at its first new epoch; the checkpoint's has every epoch.
+    curves = saving.history if saving is not None else fit.history
+    history = {k: [round(float(v), 6) for v in vals] for k, vals in curves.items()}
     best = history.get(monitor) or [0.0]
     best_epoch = int(np.argmin(best)) + 1
     counts = {part: dict(Counter(e.label for e in getattr(split, part))) for part in ("train", "validation", "test")}
@@ -300,9 +469,10 @@ def train(
         hyper_parameters=hp,
         history=history,
         split=split,
-        fingerprint=data.training_fingerprint(examples, excluded),
+        fingerprint=fingerprint,
         counts=counts,
         notes=notes,
         seconds=time.perf_counter() - started,
         best_epoch=best_epoch,
+        resumed_from=resumed_from,
     )

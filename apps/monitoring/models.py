@@ -101,6 +101,24 @@ class ClassifierModel(models.Model):
 
         return files.local_model(self.file) if self.file else None
 
+    def checkpoint_path(self):
+        """The folder where training keeps its state after each epoch, to resume after a dead worker.
+
+        Under the media root when it is a local (shared) folder; with object storage in this
+        machine's cache, so a re-run on another machine trains from the first epoch.
+        """
+        from pathlib import Path
+
+        from apps.core import files
+
+        root = files.local_root() or Path(settings.STORAGE_CACHE_DIR) / "checkpoints"
+        return root / "models" / str(self.plot_type_id) / f"{self.pk}-checkpoint"
+
+    def remove_checkpoint(self) -> None:
+        import shutil
+
+        shutil.rmtree(self.checkpoint_path(), ignore_errors=True)
+
 
 class ActiveModel(models.Model):
     """The one model that classifies new plots of a plot type."""

@@ -22,16 +22,19 @@ def classify_new_plots(sender, plots, **kwargs):
 def fail_interrupted_models(sender, jobs, **kwargs):
     from apps.monitoring.models import ClassifierModel
 
-    ClassifierModel.objects.filter(
+    models = ClassifierModel.objects.filter(
         job__in=jobs, status__in=[ClassifierModel.Status.QUEUED, ClassifierModel.Status.TRAINING]
-    ).update(status=ClassifierModel.Status.FAILED, error="training was interrupted when the portal stopped")
+    )
+    for model in models.only("pk", "plot_type_id"):
+        model.remove_checkpoint()  # a failed model is never trained further
+    models.update(status=ClassifierModel.Status.FAILED, error="training was interrupted when the portal stopped")
 
 
 @receiver(jobs_requeued, dispatch_uid="monitoring.requeue_interrupted_models")
 def requeue_interrupted_models(sender, jobs, **kwargs):
     from apps.monitoring.models import ClassifierModel
 
-    # Its worker died mid-training: the next attempt trains it from the start.
+    # Its worker died mid-training: the next attempt continues after the last epoch it saved.
     ClassifierModel.objects.filter(job__in=jobs, status=ClassifierModel.Status.TRAINING).update(
         status=ClassifierModel.Status.QUEUED, error=""
     )

@@ -89,6 +89,7 @@ def run_training(model_id: int, job, activate: bool | None = None, classify: boo
         ClassifierModel.objects.filter(pk=model.pk).update(
             status=ClassifierModel.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:5000]
         )
+        model.remove_checkpoint()  # a failed model is never resumed
         raise
 
 
@@ -108,8 +109,18 @@ def _train(model: ClassifierModel, job, activate: bool | None, classify: bool = 
             message += f", val loss {p.val_loss:.4f}, val accuracy {p.val_accuracy:.3f}"
         job.report(0.02 + 0.9 * p.epoch / p.epochs, message, epoch=p.epoch, epochs=p.epochs, history=p.history)
 
-    result = train(examples, hp, excluded=excluded, parent=parent, parent_classes=parent_classes, progress=progress)
-    job.report(0.93, f"trained in {result.seconds:.0f} s (best epoch {result.best_epoch}); evaluating")
+    # A worker killed mid-training leaves the state of its last epoch here; the next attempt continues from it.
+    result = train(
+        examples,
+        hp,
+        excluded=excluded,
+        parent=parent,
+        parent_classes=parent_classes,
+        progress=progress,
+        checkpoint_dir=model.checkpoint_path(),
+    )
+    resumed = f"; resumed after epoch {result.resumed_from}" if result.resumed_from else ""
+    job.report(0.93, f"trained in {result.seconds:.0f} s (best epoch {result.best_epoch}{resumed}); evaluating")
     shape = result.hyper_parameters.resolved_input_shape()
     tested = result.split.test or result.split.validation
     evaluated_on = "test" if result.split.test else "validation"
@@ -144,12 +155,14 @@ def _train(model: ClassifierModel, job, activate: bool | None, classify: bool = 
         "notes": result.notes,
         "training_seconds": round(result.seconds, 1),
         "frameworks": info.frameworks,
+        "resumed_from_epoch": result.resumed_from,
     }
     model.file = relpath
     model.status = ClassifierModel.Status.READY
     model.trained_at = timezone.now()
     model.error = ""
     model.save()
+    model.remove_checkpoint()
     covered = model.covered_type_ids()
     if activate is True:
         targets = covered
