@@ -79,14 +79,30 @@ def parse_run_range(text: str | None) -> tuple[int | None, int | None]:
     return low, high
 
 
-def _plain(value):
-    """An RCDB value as a flat JSON scalar (times as ISO text; other kinds as their text)."""
-    if value is None or isinstance(value, (bool, int, float, str)):
+def _plain(value, value_type: str = ""):
+    """An RCDB value as a flat JSON scalar of its condition type's kind (times as ISO text; JSON and
+    other kinds as their text; blobs left out). Raw SQL gives SQLite's booleans as 0/1 and its times as text."""
+    if value is None:
+        return None
+    if value_type == "bool":
+        return bool(value)
+    if value_type == "int" and not isinstance(value, bool):
+        return int(value)
+    if value_type == "float":
+        return float(value)
+    if value_type == "time":
+        if isinstance(value, str):
+            try:
+                value = datetime.datetime.fromisoformat(value)
+            except ValueError:
+                return value
+        return value.isoformat() if isinstance(value, (datetime.datetime, datetime.date)) else str(value)
+    if value_type == "blob" or isinstance(value, bytes):
+        return None
+    if isinstance(value, (bool, int, float, str)):
         return value
     if isinstance(value, (datetime.datetime, datetime.date)):
         return value.isoformat()
-    if isinstance(value, bytes):
-        return None
     return json.dumps(value) if isinstance(value, (list, dict)) else str(value)
 
 
@@ -142,7 +158,7 @@ def sync(
     db = open_rcdb(url)
     try:
         try:
-            known = set(db.get_condition_types_by_name())
+            known = {name: ct.value_type for name, ct in db.get_condition_types_by_name().items()}
         except Exception as exc:
             raise SyncError(f"the RCDB at {redact(url)} could not be read: {_first_line(exc)}") from None
         missing = [n for n in names if n not in known]
@@ -159,7 +175,9 @@ def sync(
         db.close()
 
     result.rcdb_runs = len(rows)
-    by_number = {int(row[0]): dict(zip(names, (_plain(v) for v in row[1:]), strict=True)) for row in rows}
+    by_number = {
+        int(row[0]): {name: _plain(v, known[name]) for name, v in zip(names, row[1:], strict=True)} for row in rows
+    }
     result.not_in_portal = len(set(by_number) - set(numbers))
     wanted = [n for n in numbers if n in by_number]
     for start in range(0, len(wanted), BATCH):
