@@ -80,3 +80,7 @@ def admin_user(db):
 def viewer_user(db):
     factories.restore_roles()
     return factories.user("watcher", roles=[VIEWER])
+
+
+# The worker of the monitoring tests (in-process, or a real one on Redis in CI) and its model cache reset.
+from tests.monitoring.conftest import fresh_model_cache, worker  # noqa: E402, F401
