@@ -233,6 +233,9 @@ JOB_HEARTBEAT_INTERVAL = env_float("HYDRA_JOB_HEARTBEAT_INTERVAL", 5.0, minimum=
 JOB_HEARTBEAT_TIMEOUT = env_float("HYDRA_JOB_HEARTBEAT_TIMEOUT", 120.0, minimum=0.5)
 JOB_MAX_ATTEMPTS = env_int("HYDRA_JOB_MAX_ATTEMPTS", 3, minimum=1)
 RELAY_INTERVAL = env_float("HYDRA_RELAY_INTERVAL", 2.0, minimum=0.05)
+# /metrics answers admins, and a Prometheus server sending "Authorization: Bearer <this token>";
+# empty: admins only.
+METRICS_TOKEN = env_str("HYDRA_METRICS_TOKEN", "")
 
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}

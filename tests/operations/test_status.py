@@ -59,6 +59,7 @@ def test_the_status_page_shows_stage_times_tallies_and_the_job_that_failed(clien
     figures = {f.stage: f.windows for f in snap["stages"]}
     assert figures["classification"]["1h"]["items"] == 3 and figures["classification"]["1h"]["p50"] > 0
     assert figures["gradcam"]["24h"]["items"] == 3 and figures["push"]["1h"]["items"] == 3
+    assert figures["ingest"]["1h"]["items"] == 3 and figures["ingest"]["1h"]["p95"] > 0
     assert figures["queue"]["1h"]["items"] == 2  # both jobs started within the hour
     assert figures["queue"]["1h"]["p95"] >= figures["queue"]["1h"]["p50"] >= 0
     assert snap["jobs"]["done"] == 1 and snap["jobs"]["failed"] == 1
