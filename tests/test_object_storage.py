@@ -249,3 +249,24 @@ def test_a_model_is_trained_from_the_bucket_stored_there_loaded_back_and_classif
     served = client.get(f"/media/{row.gradcam}")
     assert served.status_code == 200 and b"".join(served.streaming_content)[:8] == b"\x89PNG\r\n\x1a\n"
     assert files.local_root() is None and local_files(settings.MEDIA_ROOT) == []
+
+
+@pytest.mark.django_db
+def test_validation_files_written_by_path_are_published_and_fetched_back_with_their_sidecar(bucket, settings):
+    import shutil
+
+    from apps.validation import storage
+
+    rel = storage.new_model_file("autoencoders", 7)
+    path = storage.absolute(rel)
+    path.write_bytes(b"model bytes")
+    path.with_suffix(".json").write_text('{"sha256": "x"}')
+    storage.publish(rel)
+    storage.write_bytes("validation/errormaps/1/2.png", b"png bytes")
+    stored = bucket()
+    assert stored[rel] == b"model bytes" and stored[rel.replace(".keras", ".json")] == b'{"sha256": "x"}'
+    assert stored["validation/errormaps/1/2.png"] == b"png bytes"
+
+    shutil.rmtree(settings.STORAGE_CACHE_DIR)
+    again = storage.absolute(rel)
+    assert again.read_bytes() == b"model bytes" and again.with_suffix(".json").read_text() == '{"sha256": "x"}'

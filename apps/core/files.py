@@ -238,3 +238,35 @@ def local_model(name: str) -> Path:
 
 def delete_model(name: str) -> None:
     delete([name, _sidecar(name)])
+
+
+# -- working copies: files written by libraries at a path, then stored (validation models, histograms) --
+
+
+def mirror(name: str) -> Path:
+    """A local working path for ``name`` on object storage, fetched (with its .json sidecar) when stored.
+
+    For files that libraries write and read by path under names that are never reused (time-stamped
+    model files, histograms named by their plot's hash). After writing one, call ``publish``.
+    """
+    target = _cache_dir("mirror") / name
+    if not name or target.exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if storage().exists(name):
+        _fetch(name, target)
+        side = _sidecar(name)
+        if side != name and storage().exists(side):
+            _fetch(side, Path(_sidecar(str(target))))
+    return target
+
+
+def publish(name: str) -> None:
+    """Store the working copy of ``name`` (and its sidecar, after it); nothing to do on the filesystem."""
+    if local_root() is not None:
+        return
+    local = _cache_dir("mirror") / name
+    put_file(name, local)
+    side = Path(_sidecar(str(local)))
+    if local.suffix != ".json" and side.exists():
+        put_file(_sidecar(name), side)

@@ -91,6 +91,7 @@ def train(
     )
     rel = storage.new_model_file("autoencoders", plot_type.pk)
     autoencoder.save(trained, storage.absolute(rel), fingerprint=print_, extra=options)
+    storage.publish(rel)
     row = storage.replace_active(
         AutoencoderModel,
         plot_type,

@@ -74,6 +74,7 @@ def launch(
             hist, spec, path = kept[outcome.name]
             rel = storage.relative("histograms", f"{outcome.plot.sha256}.npz")
             root_histograms.save_npz(hist, storage.absolute(rel))
+            storage.publish(rel)
             HistogramSource.objects.update_or_create(
                 plot=outcome.plot,
                 defaults={

@@ -129,6 +129,7 @@ def compute(
         encoder = PixelEncoder.fit(images.model_inputs(sample, size), dim=32, seed=seed)
         encoder_path = storage.relative("maps", plot_type.pk, "pixels.npz")
         encoder.save(storage.absolute(encoder_path))
+        storage.publish(encoder_path)
     elif method == EmbeddingMethod.CLASSIFIER:
         path = active_classifier_path(plot_type)
         if path is None:

@@ -81,6 +81,7 @@ def train(
     )
     rel = storage.new_model_file("siamese", plot_type.pk)
     siamese.save(trained, storage.absolute(rel), fingerprint=print_, extra=options)
+    storage.publish(rel)
     row = storage.replace_active(
         SiameseModel,
         plot_type,

@@ -177,6 +177,7 @@ def simulate(
             plot.save(update_fields=["simulated_failure", "original_path"])
             rel = storage.relative("histograms", f"{plot.sha256}.npz")
             root_histograms.save_npz(broken, storage.absolute(rel))
+            storage.publish(rel)
             HistogramSource.objects.update_or_create(
                 plot=plot,
                 defaults={"path": rel, "source_file": note[:500], "entries": float(broken.values.sum())},

@@ -1,6 +1,8 @@
-"""Files of the validation app under MEDIA_ROOT/validation/: models, encoders, histograms, heat maps.
+"""Files of the validation app under validation/ in the media storage: models, encoders, histograms, heat maps.
 
-Paths in the database are relative to MEDIA_ROOT, like the plots' own image paths.
+Paths in the database are relative to the storage root, like the plots' own image paths. The
+libraries write and read these files by path: on the filesystem that is the file under MEDIA_ROOT;
+on object storage a working copy (``apps.core.files.mirror``) that ``publish`` stores after writing.
 """
 
 from __future__ import annotations
@@ -9,10 +11,10 @@ import os
 import tempfile
 from pathlib import Path
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from apps.core import files
 from apps.plots.models import media_url
 
 ROOT = "validation"
@@ -23,7 +25,14 @@ def relative(*parts: str) -> str:
 
 
 def absolute(rel: str) -> Path:
-    return Path(settings.MEDIA_ROOT) / rel
+    """A local path of ``rel``: the file itself, or its working copy on object storage."""
+    root = files.local_root()
+    return root / rel if root is not None else files.mirror(rel)
+
+
+def publish(rel: str) -> None:
+    """Store a file just written at ``absolute(rel)`` (object storage; nothing to do on disk)."""
+    files.publish(rel)
 
 
 def url(rel: str) -> str:
@@ -42,11 +51,12 @@ def write_bytes(rel: str, data: bytes) -> Path:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    publish(rel)
     return target
 
 
 def plot_image_path(plot) -> str:
-    return str(absolute(plot.image))
+    return str(files.local_path(plot.image))
 
 
 def new_model_file(kind: str, plot_type_id: int) -> str:
