@@ -201,20 +201,24 @@ def load(fh, alias: str = "default", progress=None) -> dict[str, int]:
     known = {m._meta.label_lower: m for m in models_in_order(alias)}
     counts: dict[str, int] = {}
     try:
-        with transaction.atomic(using=alias), connection.constraint_checks_disabled():
+        with transaction.atomic(using=alias):
             wipe(alias)
-            for label, names, rows in _read_blocks(fh):
-                model = known.get(label)
-                if model is None:
-                    raise BackupError(f"the backup has a table {label} this portal does not know (another version?)")
-                fields = stored_fields(model)
-                if names != [f.attname for f in fields]:
-                    raise BackupError(
-                        f"the columns of {label} differ between the backup and this portal (another version?)"
-                    )
-                counts[label] = counts.get(label, 0) + _insert(model, fields, rows, alias)
-                if progress and rows:
-                    progress(label, counts[label])
+            # After the wipe: MySQL's flush statements switch the checks back on at their end.
+            with connection.constraint_checks_disabled():
+                for label, names, rows in _read_blocks(fh):
+                    model = known.get(label)
+                    if model is None:
+                        raise BackupError(
+                            f"the backup has a table {label} this portal does not know (another version?)"
+                        )
+                    fields = stored_fields(model)
+                    if names != [f.attname for f in fields]:
+                        raise BackupError(
+                            f"the columns of {label} differ between the backup and this portal (another version?)"
+                        )
+                    counts[label] = counts.get(label, 0) + _insert(model, fields, rows, alias)
+                    if progress and rows:
+                        progress(label, counts[label])
             connection.check_constraints(table_names=[m._meta.db_table for m in known.values()])
             sql = connection.ops.sequence_reset_sql(no_style(), list(known.values()))
             with connection.cursor() as cursor:

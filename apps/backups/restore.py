@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.files.storage import default_storage
 from django.db import DatabaseError, IntegrityError
 
@@ -80,4 +81,6 @@ def restore(src: Path, alias: str = "default", force: bool = False, log=lambda m
         raise BackupError(f"the backup's rows do not fit together (foreign key check): {exc}") from None
     except DatabaseError as exc:
         raise BackupError(f"the database refused the backup's rows: {exc}") from None
+    # Content types are cached by id; the restored table may number them differently.
+    ContentType.objects.clear_cache()
     return Result(snapshot, tables, count, size, written, time.perf_counter() - started)
