@@ -14,6 +14,7 @@ from django.utils import timezone
 from apps.experiments.models import Experiment, Run
 from apps.labels.choices import Meaning
 from apps.labels.models import LabelClass
+from apps.plots import counters as plot_counts
 from apps.plots.models import Plot, PlotType
 
 UNLABELED_COLOUR = "#d9dee5"
@@ -93,8 +94,9 @@ def _summaries(experiments: list[Experiment], now: datetime) -> list[ExperimentS
     if not rows:
         return []
     ids = list(rows)
-    # Totals from the (experiment, id) index: an index-only count.
-    for exp_id, n in Plot.objects.filter(experiment_id__in=ids).values_list("experiment_id").annotate(n=Count("id")):
+    # Totals from the per-plot-type counters that ingest, upload and delete keep: counting the
+    # plots themselves took 90 ms at a million rows, and grows with them.
+    for exp_id, n in plot_counts.per_experiment(ids).items():
         rows[exp_id].total = n
     # Labeled counts per class from the (label_class, ...) index, summed per experiment.
     classes = list(LabelClass.objects.filter(experiment_id__in=ids).order_by("experiment_id", "order", "name"))

@@ -6,4 +6,4 @@ class PlotsConfig(AppConfig):
     verbose_name = "Plot types, groups and plots"
 
     def ready(self):
-        from apps.plots import signals  # noqa: F401
+        from apps.plots import counters, signals  # noqa: F401

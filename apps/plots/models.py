@@ -226,3 +226,22 @@ class Plot(models.Model):
         ext = self.image.rsplit(".", 1)[-1]
         chunk = f"_{self.chunk:04d}" if self.chunk else ""
         return f"Run{self.run_number:06d}_{self.plot_type.name}{chunk}.{ext}"
+
+
+class PlotCount(models.Model):
+    """How many plots a plot type holds, kept so that no page counts millions of rows.
+
+    Ingest and upload add in the transaction that inserts the plots, a delete subtracts in its
+    own, both with ``F()`` so concurrent writers never lose an update. ``manage.py recount``
+    rebuilds the figures from the plots table.
+    """
+
+    plot_type = models.OneToOneField(PlotType, on_delete=models.CASCADE, primary_key=True, related_name="count")
+    experiment = models.ForeignKey("experiments.Experiment", on_delete=models.CASCADE, related_name="+")
+    plots = models.BigIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["experiment"], name="plotcount_experiment")]
+
+    def __str__(self):
+        return f"{self.plot_type_id}: {self.plots} plots"

@@ -1,0 +1,38 @@
+"""manage.py recount: rebuild the plots-per-plot-type counters the dashboard reads."""
+
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+
+from apps.experiments.models import Experiment
+from apps.plots.counters import recount
+from apps.plots.models import PlotType
+
+
+class Command(BaseCommand):
+    help = (
+        "Count the plots of every plot type (or of one experiment) again and repair the counters the "
+        "dashboard shows; safe while ingest runs."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--experiment", help="only this experiment (name or slug)")
+
+    def handle(self, *args, **options):
+        types = PlotType.objects.all()
+        if options["experiment"]:
+            wanted = options["experiment"]
+            experiment = (
+                Experiment.objects.filter(slug=wanted).first() or Experiment.objects.filter(name=wanted).first()
+            )
+            if experiment is None:
+                raise CommandError(f"no experiment {wanted!r}")
+            types = types.filter(experiment=experiment)
+        started = time.perf_counter()
+        changed = recount(types)
+        for plot_type, before, after in changed:
+            self.stdout.write(f"{plot_type.experiment.name} / {plot_type.name}: {before} -> {after}")
+        self.stdout.write(
+            f"{types.count()} plot types counted in {time.perf_counter() - started:.1f} s; "
+            f"{len(changed)} counter(s) repaired"
+        )
