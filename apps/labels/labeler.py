@@ -1,4 +1,4 @@
-"""The labeler's query: one plot type, an optional run range, novel or editor mode, pages of 100."""
+"""The labeler's query: one plot type, an optional run range and run conditions, novel or editor mode, pages of 100."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from django.http import QueryDict
 from apps.core.bad_input import BadParameters
 from apps.core.integers import out_of_range
 from apps.core.pagination import BadCursor, Page, paginate
+from apps.experiments.conditions import ConditionError, parse
+from apps.experiments.models import Run
 from apps.labels.models import Label, LabelClass
 from apps.plots.models import Plot, PlotType
 
@@ -25,6 +27,7 @@ class LabelerState:
     mode: str = "novel"
     run_min: int | None = None
     run_max: int | None = None
+    conditions: str = ""  # a run-condition expression (apps.experiments.conditions), checked
     label: str = ""  # editor mode: a class id, "unlabeled", or "" for all
     # A hand-picked selection (e.g. a box drawn on the explore page's map), at most MAX_IDS plots.
     ids: list[int] = field(default_factory=list)
@@ -38,6 +41,7 @@ class LabelerState:
             "mode": self.mode,
             "run_min": self.run_min,
             "run_max": self.run_max,
+            "conditions": self.conditions or None,
             "label": self.label or None,
             "ids": ",".join(map(str, self.ids)) or None,
             **changes,
@@ -84,6 +88,7 @@ def read_state(params: QueryDict, experiment) -> LabelerState:
     state.mode = mode
     state.run_min = _int(params, "run_min", "First run", state.problems)
     state.run_max = _int(params, "run_max", "Last run", state.problems)
+    state.conditions = read_conditions(params.get("conditions", ""), state.problems)
     label = params.get("label", "")
     if label and label != "unlabeled" and not label.isdigit():
         state.problems.append(f"Class “{label[:20]}” was ignored: choose a class from the list.")
@@ -100,9 +105,26 @@ def read_state(params: QueryDict, experiment) -> LabelerState:
     return state
 
 
+def read_conditions(raw, problems: list[str]) -> str:
+    """A run-condition expression, or "" with a problem said when it does not parse."""
+    raw = (raw or "").strip()
+    if not raw:
+        return ""
+    try:
+        parse(raw)
+    except ConditionError as exc:
+        problems.append(f"Run conditions “{raw[:60]}” were ignored: {exc}")
+        return ""
+    return raw
+
+
 def plots(state: LabelerState):
     """The plots this state selects (unordered), on the (plot type, label class, run) index."""
     qs = Plot.objects.filter(plot_type=state.plot_type)
+    if state.conditions:
+        # The chosen runs' numbers as a literal list: the index stays (plot type, label, run number).
+        runs = Run.objects.filter(parse(state.conditions).q(), experiment_id=state.plot_type.experiment_id)
+        qs = qs.filter(run_number__in=list(runs.values_list("number", flat=True)))
     if state.run_min is not None:
         qs = qs.filter(run_number__gte=state.run_min)
     if state.run_max is not None:
@@ -132,7 +154,11 @@ def page(state: LabelerState) -> Page:
 
 def remaining(state: LabelerState) -> int:
     """Unlabeled plots of the plot type in the run range (an index range count, fine per plot type)."""
-    return plots(LabelerState(plot_type=state.plot_type, run_min=state.run_min, run_max=state.run_max)).count()
+    return plots(
+        LabelerState(
+            plot_type=state.plot_type, run_min=state.run_min, run_max=state.run_max, conditions=state.conditions
+        )
+    ).count()
 
 
 def leaderboard(plot_type: PlotType, limit: int = 10) -> list[dict]:

@@ -105,7 +105,12 @@ def labeler_apply(request):
     except ValidationError as exc:
         return JsonResponse({"message": " ".join(exc.messages)}, status=400)
     state = labeler.LabelerState(
-        plot_type=pt, run_min=_opt_int(body.get("run_min")), run_max=_opt_int(body.get("run_max"))
+        plot_type=pt,
+        run_min=_opt_int(body.get("run_min")),
+        run_max=_opt_int(body.get("run_max")),
+        conditions=labeler.read_conditions(
+            body.get("conditions") if isinstance(body.get("conditions"), str) else "", []
+        ),
     )
     return JsonResponse({"saved": len(saved), "erased": erased, "remaining": labeler.remaining(state)})
 

@@ -15,6 +15,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from apps.core.bad_input import reject_out_of_range
+from apps.experiments.production import special_run_ids
 from apps.labels.choices import Meaning
 from apps.monitoring.filtersets import ClassificationFilterSet
 from apps.monitoring.models import ActiveModel, Classification
@@ -33,6 +34,11 @@ class Card:
     gradcam: str = ""
     group_ids: list[int] = field(default_factory=list)
     bad_since: int | None = None  # the first run of the Bad streak the newest plot is in
+    special: bool = False  # the newest plot's run is outside the production conditions: shown muted
+
+    @property
+    def is_special(self) -> bool:
+        return self.special
 
     @property
     def state(self) -> str:
@@ -104,8 +110,10 @@ def runtime_cards(experiment, plot_type_ids=None) -> list[Card]:
         plot = plots.get(t.pk)
         cards.append(Card(t, plot, active.get(t.pk), getattr(plot, "gradcam", "") or "", closure.get(t.pk, [])))
     starts = bad_streak_starts([c.plot.pk for c in cards if c.is_bad])
+    special = special_run_ids(experiment, [c.plot.run_id for c in cards if c.plot is not None])
     for c in cards:
         c.bad_since = starts.get(c.plot.pk) if c.is_bad else None
+        c.special = c.plot is not None and c.plot.run_id in special
     return cards
 
 

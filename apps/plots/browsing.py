@@ -38,6 +38,7 @@ FIELD_LABELS = {
     "run_min": "From run",
     "run_max": "To run",
     "run": "Run",
+    "conditions": "Run conditions",
     "campaign": "Campaign",
     "plot_type": "Plot type",
     "group": "Group",

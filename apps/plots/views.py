@@ -15,6 +15,7 @@ from apps.core.access import read_required, wants_json
 from apps.core.bad_input import BadParameters
 from apps.core.integers import is_out_of_range, parse_id_list
 from apps.core.selection import current_experiment
+from apps.experiments.production import run_is_production
 from apps.labels.models import Label, LabelClass
 from apps.labels.services import apply_labels, erase_labels
 from apps.plots import browsing, cards
@@ -136,6 +137,8 @@ def plot_detail(request, pk: int):
         verdict.sorted_scores = sorted(verdict.scores.items(), key=lambda item: -item[1])
     context = {
         "verdict": verdict,
+        # A run outside the experiment's production conditions: its verdict is shown muted.
+        "special_run": not run_is_production(plot.run, pt.experiment),
         "plot_type_has_model": hasattr(pt, "active_model"),
         "plot": plot,
         "plot_type": pt,

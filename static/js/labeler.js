@@ -117,6 +117,7 @@
       labels,
       run_min: params.get("run_min"),
       run_max: params.get("run_max"),
+      conditions: params.get("conditions"),
     });
     if (!answer.ok) {
       Hydra.toast(answer.data.message || "Could not save the labels.", "error");
