@@ -15,7 +15,7 @@ from django.utils import timezone
 from apps.alerts import services
 from apps.alerts.choices import EventKind, Reason, RuleKind, State
 from apps.alerts.models import Alarm, Rule
-from apps.alerts.runs import RunVerdict, changes, is_production, run_history
+from apps.alerts.runs import RunVerdict, changes, production_test, run_history
 from apps.experiments.models import Run
 from apps.plots.models import Plot, PlotGroup, PlotType
 
@@ -53,29 +53,35 @@ def on_verdicts(classification_ids) -> int:
     """Evaluate the rules of the plot types these verdicts belong to. Returns alarms opened."""
     from apps.monitoring.models import Classification
 
-    rows = Classification.objects.filter(pk__in=list(classification_ids)).values_list(
-        "plot_type_id", "plot__run_id", "run_number"
+    rows = list(
+        Classification.objects.filter(pk__in=list(classification_ids)).values_list(
+            "plot_type_id", "plot__run_id", "run_number", "plot__experiment_id"
+        )
     )
-    pairs = list(rows)
-    conditions = dict(Run.objects.filter(pk__in={r for _, r, _ in pairs}).values_list("pk", "conditions"))
-    # Verdicts of non-production runs (and simulated images) raise nothing.
-    type_ids = {t for t, run_id, number in pairs if is_production(number, conditions.get(run_id))}
-    return evaluate(type_ids) if type_ids else 0
+    conditions = dict(Run.objects.filter(pk__in={r[1] for r in rows}).values_list("pk", "conditions"))
+    tests = {exp: production_test(exp) for exp in {r[3] for r in rows}}
+    # Verdicts of special (non-production) runs and of simulated images raise nothing.
+    type_ids = {t for t, run_id, number, exp in rows if tests[exp](number, conditions.get(run_id))}
+    return evaluate(type_ids, tests=tests) if type_ids else 0
 
 
-def evaluate(type_ids, now=None) -> int:
-    """Evaluate every verdict rule watching these plot types against their newest runs."""
+def evaluate(type_ids, now=None, tests=None) -> int:
+    """Evaluate every verdict rule watching these plot types against their newest production runs."""
     now = now or timezone.now()
     by_type = rules_by_type(type_ids)
     if not by_type:
         return 0
+    tests = dict(tests or {})
     keys = [services.open_key(r.pk, t) for t, rules in by_type.items() for r in rules]
     open_alarms = {a.open_key: a for a in Alarm.objects.filter(open_key__in=keys).select_related("rule", "plot_type")}
     types = PlotType.objects.in_bulk(list(by_type))
     opened = 0
     for type_id, rules in by_type.items():
         window = max(max(r.n, r.streak, r.clear_after, r.flicker_window) for r in rules) + 1
-        history = run_history(type_id, window)
+        experiment_id = types[type_id].experiment_id
+        if experiment_id not in tests:
+            tests[experiment_id] = production_test(experiment_id)
+        history = run_history(type_id, window, tests[experiment_id])
         if not history:
             continue
         for rule in rules:

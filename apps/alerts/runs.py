@@ -12,37 +12,25 @@ from apps.plots.models import Plot
 PLOTS_PER_RUN = 8
 
 
-def is_production(run_number: int, conditions: dict | None) -> bool:
-    """True when verdicts of this run may raise alarms.
+def production_test(experiment_id: int):
+    """A function telling from a run's number and conditions whether its verdicts may raise alarms.
 
-    Uses the experiments app's production-run helper when it has one; otherwise the run's
-    conditions: ``production`` (or ``is_production``) true/false, or ``run_type`` equal to
-    "production" or "physics". A run whose conditions say nothing counts as production, so that
-    an experiment without run conditions still gets its alarms; simulated images (run 0) never do.
+    The experiment's production conditions decide (``apps.experiments.production``: a run outside
+    them is a special run, shown muted and never alarmed on); without conditions every real run
+    counts. Simulated images (run 0) never raise alarms.
     """
-    if run_number == Run.SIMULATED:
-        return False
-    conditions = conditions or {}
-    helper = _helper()
-    if helper is not None:
-        return bool(helper(conditions))
-    for key in ("production", "is_production"):
-        if key in conditions:
-            value = conditions[key]
-            return value.strip().lower() in ("1", "true", "yes") if isinstance(value, str) else bool(value)
-    if "run_type" in conditions and isinstance(conditions["run_type"], str):
-        return conditions["run_type"].strip().lower() in ("production", "physics")
-    return True
+    from apps.experiments.models import Experiment
+    from apps.experiments.production import production_expression
 
+    experiment = Experiment.objects.filter(pk=experiment_id).only("id", "production_conditions").first()
+    tree = production_expression(experiment) if experiment is not None else None
 
-def _helper():
-    from apps.experiments import conditions as module
+    def test(run_number: int, conditions: dict | None) -> bool:
+        if run_number == Run.SIMULATED:
+            return False
+        return tree is None or tree.matches(conditions or {})
 
-    for name in ("is_production_conditions", "is_production"):
-        helper = getattr(module, name, None)
-        if callable(helper):
-            return helper
-    return None
+    return test
 
 
 @dataclass
@@ -59,12 +47,13 @@ class RunVerdict:
         return self.state == "bad"
 
 
-def run_history(plot_type_id: int, runs: int) -> list[RunVerdict]:
+def run_history(plot_type_id: int, runs: int, is_production) -> list[RunVerdict]:
     """The newest ``runs`` production runs of a plot type that have verdicts, newest first.
 
     A run is Bad when any of its plots has a confirmed Bad verdict; else unconfirmed when any
     verdict is unconfirmed; else good when every verdict is a confirmed Good class (other classes,
-    such as NoData, are "other"). One index range read on (plot type, run number).
+    such as NoData, are "other"). One index range read on (plot type, run number); runs for which
+    ``is_production(number, conditions)`` is false are left out.
     """
     rows = list(
         Plot.objects.filter(plot_type_id=plot_type_id, run_number__gt=0, verdict_class__isnull=False)

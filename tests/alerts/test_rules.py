@@ -92,14 +92,25 @@ def test_unconfirmed_streak_fires_after_s_runs_in_a_row():
     assert alarm.reason == Reason.UNCONFIRMED and alarm.first_run == 1000
 
 
-def test_verdicts_of_non_production_runs_raise_nothing():
+def test_verdicts_of_special_runs_raise_nothing_and_do_not_count_in_the_window():
+    line = Line()
+    line.exp.production_conditions = 'run_type == "production" and beam_current > 50'
+    line.exp.save()
+    line.rule(kind=RuleKind.K_OF_N)
+    line.verdict("Bad", conditions={"run_type": "cosmics"})
+    line.verdict("Bad", conditions={"run_type": "production", "beam_current": 10})
+    line.verdict("Bad", conditions={"run_type": "production", "beam_current": 120})
+    assert not Alarm.objects.exists()  # one Bad production run of the last three
+    line.verdict("Bad", conditions={"run_type": "production", "beam_current": 130})
+    alarm = Alarm.objects.get()
+    assert (alarm.first_run, alarm.last_run) == (1002, 1003)
+
+
+def test_simulated_images_raise_nothing():
     line = Line()
     line.rule(kind=RuleKind.CONFIRMED_BAD)
-    line.verdict("Bad", conditions={"run_type": "cosmics"})
-    line.verdict("Bad", conditions={"production": False})
+    line.verdict("Bad", number=0)
     assert not Alarm.objects.exists()
-    line.verdict("Bad", conditions={"run_type": "production"})
-    assert Alarm.objects.get().first_run == 1002
 
 
 def test_a_group_rule_watches_the_plot_types_of_its_sub_groups():
