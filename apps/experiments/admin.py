@@ -18,10 +18,36 @@ class CampaignInline(admin.TabularInline):
 
 @admin.register(Experiment)
 class ExperimentAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "created_at"]
+    list_display = ["name", "slug", "production_conditions", "created_at"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [RunPeriodInline, CampaignInline]
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "description", "logo"]}),
+        (
+            "Run conditions",
+            {
+                "fields": ["production_conditions", "rcdb_url", "rcdb_conditions"],
+                "description": "Expressions such as <code>@is_production and beam_current &gt; 100</code>; "
+                "see docs/conditions.md. The RCDB is read by <code>manage.py sync_conditions</code> "
+                "or the action “Sync run conditions from the RCDB”.",
+            },
+        ),
+    ]
+    actions = ["sync_conditions"]
+
+    @admin.action(description="Sync run conditions from the RCDB (a background job)")
+    def sync_conditions(self, request, queryset):
+        from apps.experiments.tasks import queue_sync
+
+        chosen = [exp for exp in queryset if exp.rcdb_condition_names]
+        for exp in chosen:
+            queue_sync(exp, user=request.user)
+        skipped = queryset.count() - len(chosen)
+        message = f"{len(chosen)} sync job(s) queued; see Jobs."
+        if skipped:
+            message += f" {skipped} experiment(s) name no RCDB conditions and were left out."
+        self.message_user(request, message)
 
 
 @admin.register(RunPeriod)
@@ -33,7 +59,7 @@ class RunPeriodAdmin(admin.ModelAdmin):
 
 @admin.register(Run)
 class RunAdmin(admin.ModelAdmin):
-    list_display = ["number", "experiment", "run_period", "started_at"]
+    list_display = ["number", "experiment", "run_period", "started_at", "conditions"]
     list_filter = ["experiment", "run_period"]
     search_fields = ["=number"]
     autocomplete_fields = ["run_period"]

@@ -122,6 +122,15 @@ class Run(models.Model):
 
             index_conditions([self])
 
+    def clean(self):
+        from apps.experiments.conditions import check_conditions
+
+        super().clean()
+        try:
+            check_conditions(self.conditions)
+        except ValueError as exc:
+            raise ValidationError({"conditions": str(exc)}) from None
+
     @property
     def is_simulated(self) -> bool:
         return self.number == self.SIMULATED

@@ -149,3 +149,31 @@ def test_runtime_cards_of_special_runs_are_muted(client, production):
     assert cdc_card.group(1) == "rt-card rt-bad rt-special" and 'data-special="true"' in cdc_card.group(0)
     assert fcal_card.group(1) == "rt-card rt-bad" and "data-special" not in fcal_card.group(0)
     assert html.count('class="rt-special-tag"') == 1
+
+
+def test_the_admin_edits_production_conditions_and_queues_a_sync(client, scene, admin):
+    from apps.jobs.models import Job
+
+    client.force_login(admin)
+    url = reverse("admin:experiments_experiment_change", args=[scene.exp.pk])
+    page = client.get(url).content.decode()
+    assert "Run conditions" in page and 'name="production_conditions"' in page
+    form = {
+        "name": scene.exp.name,
+        "slug": scene.exp.slug,
+        "description": "",
+        "production_conditions": "beam_current > ",
+        "rcdb_url": "",
+        "rcdb_conditions": "beam_current",
+        **{f"{p}-{k}": v for p in ("run_periods", "campaigns") for k, v in (("TOTAL_FORMS", 0), ("INITIAL_FORMS", 0))},
+    }
+    answer = client.post(url, form)
+    assert answer.status_code == 200 and "Bad condition at character" in answer.content.decode()
+    scene.exp.refresh_from_db()
+    assert scene.exp.production_conditions == ""
+    scene.exp.rcdb_conditions = "beam_current"
+    scene.exp.save()
+    changelist = reverse("admin:experiments_experiment_changelist")
+    client.post(changelist, {"action": "sync_conditions", "_selected_action": [scene.exp.pk]})
+    job = Job.objects.get(kind="sync_conditions")
+    assert job.params["experiment"] == scene.exp.pk
