@@ -33,6 +33,10 @@ EXTRA_URLS = [
     # Images that scripts ask for (the explore map's hover thumbnail, the autoencoder's error map).
     "/validation/thumb/{classified_plot}",
     "/validation/compare/{classified_plot}/errors.png",
+    # Read by Prometheus, not linked; the status page's panel is fetched by its script.
+    "/metrics",
+    "/status/?part=panel",
+    "/trends/type/{empty_type}/",
     # Script endpoints (fetched to prove they answer; a 405 to a GET is right).
     "/labeler/apply",
 ]
