@@ -160,6 +160,7 @@ def _build() -> Scene:
     _ok(viewer.post(f"/plot-types/{types[0].pk}/questions/", {"text": "Is a dark ring Bad?"}), "ask a question")
     question = Question.objects.get(plot_type=types[0])
     _ok(by_expert.post(f"/questions/{question.pk}/answer/", {"text": "Only if it lasts a run."}), "answer it")
+    _alarm(by_expert, types[0])
     settle()
 
     jobs = {j.kind + ":" + j.status for j in Job.objects.all()}
@@ -169,4 +170,41 @@ def _build() -> Scene:
     assert classified.exists(), "no plot has a verdict with a GradCAM map"
     return Scene(
         ids={"plot_type": types[0].pk, "empty_type": empty.pk, "classified_plot": classified.first().pk},
+    )
+
+
+def _alarm(by_expert: Client, plot_type) -> None:
+    """An expert writes an alarm rule on its page; one alarm of it fires, as the verdict keeper does."""
+    from apps.alerts import services
+    from apps.alerts.choices import Reason
+    from apps.alerts.models import Rule
+
+    rule = {
+        "name": "Bad now",
+        "enabled": "on",
+        "plot_type": plot_type.pk,
+        "kind": "confirmed_bad",
+        "severity": "major",
+        "k": 2,
+        "n": 3,
+        "streak": 3,
+        "stale_minutes": 30,
+        "live_minutes": 60,
+        "clear_after": 2,
+        "flicker_changes": 3,
+        "flicker_window": 5,
+        "notify_expert": "on",
+        "targets": "email:shift@example.org",
+    }
+    slug = plot_type.experiment.slug
+    _ok(by_expert.post(f"/alarms/rules/new?experiment={slug}", rule), "write an alarm rule")
+    plot = plot_type.plots.order_by("-run_number").first()
+    services.fire(
+        Rule.objects.get(name="Bad now"),
+        plot_type,
+        Reason.BAD,
+        f"Confirmed Bad in run {plot.run_number}",
+        first_run=plot.run_number,
+        last_run=plot.run_number,
+        plot_id=plot.pk,
     )
