@@ -1,4 +1,4 @@
-"""Time the plot browser and the labeler at a million plots in MariaDB (server time, median of 20).
+"""Time the portal's pages at a million plots or more in MariaDB (server time, median of 20).
 
 Creates the database if missing, migrates, generates N plot rows with bulk SQL (one real image
 file reused by every row; labels on a tenth of them, with history rows), then times with Django's
@@ -6,11 +6,16 @@ test Client against the real URLs:
 
 - the plot browser's first, middle and last page, each with two filters and a sort;
 - the labeler's novel page (unlabeled plots of one type, newest first, with the remaining count);
-- the dashboard, for information.
+- the API's plot list, the dashboard (totals from the plot counters), and the trends pages and
+  their series where the operations app provides them.
 
     python bench/pages_at_scale.py --plots 50000          # a quick try
     python bench/pages_at_scale.py                        # 1,000,000 plots (generated once, then reused)
     python bench/pages_at_scale.py --url mysql://root@127.0.0.1:3306/hydra_bench --repeat 20
+    nice -n 19 python bench/pages_at_scale.py --plots 13500000 --url mysql://root@127.0.0.1:3306/hydra_scale
+
+The plots are inserted behind the portal's back, so the per-plot-type counters are rebuilt
+afterwards with ``manage.py recount`` (timed too).
 
 Generation is skipped when the database already holds exactly N bench plots; --regenerate forces it.
 """
@@ -45,6 +50,7 @@ def parse_args():
     parser.add_argument("--repeat", type=int, default=20, help="timed requests per case (median reported)")
     parser.add_argument("--regenerate", action="store_true", help="drop the bench rows and generate them again")
     parser.add_argument("--explain", action="store_true", help="print MariaDB's plan for each browser query")
+    parser.add_argument("--chunk", type=int, default=CHUNK, help="plots per INSERT ... SELECT transaction")
     return parser.parse_args()
 
 
@@ -81,7 +87,7 @@ def seq(lo: int, hi: int) -> str:
     return f"(SELECT seq AS n FROM seq_{lo}_to_{hi - 1})"
 
 
-def generate(n_plots: int) -> None:
+def generate(n_plots: int, chunk: int = CHUNK) -> None:
     from django.db import connection, transaction
 
     from apps.experiments.models import Campaign, Experiment, Run, RunPeriod
@@ -160,8 +166,8 @@ def generate(n_plots: int) -> None:
 
     good, bad, nodata = classes["Good"].pk, classes["Bad"].pk, classes["NoData"].pk
     labeled_runs = n_runs // 5  # the oldest fifth of the runs is half labeled: a tenth of all plots
-    for lo in range(0, n_plots, CHUNK):
-        hi = min(lo + CHUNK, n_plots)
+    for lo in range(0, n_plots, chunk):
+        hi = min(lo + chunk, n_plots)
         with transaction.atomic(), connection.cursor() as c:
             source = seq(lo, hi)
             # Ingest time grows with n: the newest ~21,600 plots fall in the last 24 hours (one per 4 s).
@@ -220,6 +226,11 @@ def generate(n_plots: int) -> None:
         c.fetchall()
     labeled = Plot.objects.filter(experiment=exp, label_class__isnull=False).count()
     print(f"  generated {n_plots:,} plots ({labeled:,} labeled) in {time.perf_counter() - started:.0f} s", flush=True)
+    recount_started = time.perf_counter()
+    from django.core.management import call_command
+
+    call_command("recount", "--experiment", EXPERIMENT, verbosity=0)
+    print(f"  manage.py recount: {time.perf_counter() - recount_started:.1f} s", flush=True)
 
 
 def timed(client, url: str, repeat: int) -> tuple[float, int]:
@@ -235,8 +246,18 @@ def timed(client, url: str, repeat: int) -> tuple[float, int]:
     return statistics.median(times), response.content.count(b' data-plot="')
 
 
-def middle_cursor(params: dict) -> str:
+_middles: dict[str, tuple[str, int]] = {}
+
+
+def middle_cursor(params: dict) -> tuple[str, int]:
     """The cursor of the row halfway through the filtered, sorted plots (found once with OFFSET, not timed)."""
+    key = urlencode(sorted(params.items()))
+    if key not in _middles:
+        _middles[key] = _middle_cursor(params)
+    return _middles[key]
+
+
+def _middle_cursor(params: dict) -> tuple[str, int]:
     from django.http import QueryDict
 
     from apps.core.pagination import encode_cursor
@@ -272,6 +293,33 @@ def explain(params: dict, cursor: str | None, last: bool) -> None:
             print("      ", row[2], "key=", row[5], "rows=", row[8], row[9])
 
 
+def optional_pages(plot_type) -> list[tuple[str, str]]:
+    """Trends (apps.operations) and the shift brief (apps.briefs), for the apps that have these routes."""
+    from django.urls import NoReverseMatch, reverse
+
+    from apps.plots.models import PlotGroup
+
+    group = PlotGroup.objects.filter(experiment=plot_type.experiment).order_by("id").first()
+    wanted = [
+        ("trends index", "trends", [], {"experiment": EXPERIMENT}),
+        ("trends page, one plot type", "trend-plot-type", [plot_type.pk], {}),
+        ("trend series API, one plot type", "api:trend-plot-type", [plot_type.pk], {}),
+        ("trend series API, one plot group", "api:trend-group", [group.pk] if group else None, {}),
+        ("shift brief", "brief", [], {"experiment": EXPERIMENT}),
+        ("shift brief", "briefs", [], {"experiment": EXPERIMENT}),
+    ]
+    pages = []
+    for name, route, route_args, query in wanted:
+        if route_args is None or any(name == p[0] for p in pages):
+            continue
+        try:
+            url = reverse(route, args=route_args)
+        except NoReverseMatch:
+            continue
+        pages.append((name, url + ("?" + urlencode(query) if query else "")))
+    return pages
+
+
 def main():
     args = parse_args()
     create_database(args.url)
@@ -288,7 +336,7 @@ def main():
     exp = Experiment.objects.filter(slug=EXPERIMENT).first()
     existing = Plot.objects.filter(experiment=exp).count() if exp else 0
     if args.regenerate or existing != args.plots:
-        generate(args.plots)
+        generate(args.plots, args.chunk)
         exp = Experiment.objects.get(slug=EXPERIMENT)
     else:
         print(f"  reusing {existing:,} bench plots")
@@ -343,13 +391,17 @@ def main():
         ms, rows = timed(client, "/labeler/?" + urlencode(params), args.repeat)
         results.append((name, "first", None, rows, ms))
         print(f"  {name:<50} first   {ms:8.1f} ms", flush=True)
+    # The dashboard (totals from the counters), and the trends and shift brief where those apps have pages.
+    for name, url in [("dashboard, all experiments", f"/?experiment={EXPERIMENT}"), *optional_pages(pt)]:
+        ms, _ = timed(client, url, max(args.repeat // 4, 3))
+        results.append((name, "-", None, None, ms))
+        print(f"  {name:<50} -       {ms:8.1f} ms", flush=True)
     # For information: the other pages at the same scale.
     middle = Plot.objects.filter(plot_type=pt, run_number=FIRST_RUN + span // 2).values_list("id", flat=True)[0]
     for name, url in (
         ("plot page (for information)", f"/plots/{middle}/"),
         ("plot-type page (for information)", f"/plot-types/{pt.pk}/"),
         ("groups page (for information)", f"/groups/?experiment={EXPERIMENT}"),
-        ("dashboard, all experiments (for information)", f"/?experiment={EXPERIMENT}"),
     ):
         ms, _ = timed(client, url, max(args.repeat // 4, 3))
         results.append((name, "-", None, None, ms))
