@@ -1,5 +1,7 @@
 from django import forms
 
+from apps.experiments.conditions import ConditionError
+from apps.experiments.conditions import validate as validate_conditions
 from apps.experiments.models import Campaign
 from apps.plots.models import PlotType
 from apps.validation.choices import EmbeddingMethod
@@ -26,6 +28,19 @@ class ReportForm(ExperimentScoped):
         empty_label="Automatic: the newest reference campaign",
         help_text="Compared against; empty picks the most recent campaign marked as reference.",
     )
+
+    conditions = forms.CharField(
+        required=False,
+        max_length=500,
+        strip=True,
+        help_text="Only runs matching these run conditions, e.g. @is_production and beam_current > 100.",
+    )
+
+    def clean_conditions(self):
+        try:
+            return validate_conditions(self.cleaned_data.get("conditions") or "")
+        except ConditionError as exc:
+            raise forms.ValidationError(str(exc)) from None
 
     def clean(self):
         data = super().clean()

@@ -168,6 +168,12 @@ class ValidationReport(models.Model):
     reference = models.ForeignKey("experiments.Campaign", on_delete=models.CASCADE, related_name="+")
     reference_chosen_automatically = models.BooleanField(default=False)
     auto_update = models.BooleanField(default=True, help_text="Recompute when plots of either campaign arrive.")
+    conditions = models.CharField(
+        max_length=500,
+        blank=True,
+        default="",
+        help_text="Only runs matching this run-condition expression are compared (both campaigns); empty: all runs.",
+    )
     status = models.CharField(max_length=10, choices=ReportStatus.choices, default=ReportStatus.PENDING)
     summary = models.JSONField(default=dict, blank=True)
     message = models.CharField(max_length=500, blank=True)
@@ -181,11 +187,11 @@ class ValidationReport(models.Model):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["campaign", "reference"], name="unique_report_per_pair"),
+            models.UniqueConstraint(fields=["campaign", "reference", "conditions"], name="unique_report_per_pair"),
         ]
 
     def __str__(self):
-        return f"{self.campaign} vs {self.reference}"
+        return f"{self.campaign} vs {self.reference}" + (f" where {self.conditions}" if self.conditions else "")
 
     def get_absolute_url(self):
         return reverse("validation-report", args=[self.pk])

@@ -18,7 +18,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.core.events import publish_on_commit
+from apps.experiments.conditions import validate as validate_conditions
 from apps.experiments.models import Campaign
+from apps.experiments.production import matching_runs
 from apps.plots.models import Plot, PlotGroup, PlotType
 from apps.validation import images, similarity
 from apps.validation.choices import ReportStatus, Verdict
@@ -89,12 +91,16 @@ def _entry(plot: Plot, verdict: str, score=None, siamese=None, reason="", distan
     }
 
 
-def compare_plot_type(plot_type: PlotType, campaign: Campaign, reference: Campaign, limits: dict) -> dict:
-    """Everything for one plot type's line of a report (the fields of ValidationResult)."""
-    refs = list(
-        Plot.objects.filter(plot_type=plot_type, campaign=reference).order_by("-run_number", "-id")[:MAX_REFERENCE]
-    )
-    plots = list(Plot.objects.filter(plot_type=plot_type, campaign=campaign).order_by("-run_number", "-id")[:MAX_PLOTS])
+def compare_plot_type(
+    plot_type: PlotType, campaign: Campaign, reference: Campaign, limits: dict, run_numbers: list[int] | None = None
+) -> dict:
+    """Everything for one plot type's line of a report (the fields of ValidationResult); with
+    ``run_numbers``, only plots of those runs (a report's run conditions) are compared."""
+    chosen = Plot.objects.filter(plot_type=plot_type)
+    if run_numbers is not None:
+        chosen = chosen.filter(run_number__in=run_numbers)
+    refs = list(chosen.filter(campaign=reference).order_by("-run_number", "-id")[:MAX_REFERENCE])
+    plots = list(chosen.filter(campaign=campaign).order_by("-run_number", "-id")[:MAX_PLOTS])
     line = {"n_plots": len(plots), "n_reference": len(refs), "plots": [], "counts": {}, "distances": {}}
     if not plots or not refs:
         reason = "missing" if not plots else "missing reference"
@@ -230,9 +236,13 @@ def compute(report: ValidationReport, progress: Progress = _quiet, job=None) -> 
     )
     types = list(PlotType.objects.filter(pk__in=type_ids, ignored=False).order_by("name"))
     limits = thresholds_for([t.pk for t in types])
+    run_numbers = None
+    if report.conditions:
+        runs = matching_runs(report.conditions, report.experiment_id)
+        run_numbers = sorted(runs.values_list("number", flat=True))
     lines = []
     for i, plot_type in enumerate(types, start=1):
-        line = compare_plot_type(plot_type, report.campaign, report.reference, limits[plot_type.pk])
+        line = compare_plot_type(plot_type, report.campaign, report.reference, limits[plot_type.pk], run_numbers)
         lines.append((plot_type, line))
         progress(i / max(1, len(types)), f"{i}/{len(types)} plot types: {plot_type.name} {line['verdict']}")
     lines.sort(key=lambda item: (_line_key(item[1]), item[0].name))
@@ -280,8 +290,12 @@ def compute(report: ValidationReport, progress: Progress = _quiet, job=None) -> 
     return report
 
 
-def get_or_create_report(campaign: Campaign, reference: Campaign | None = None, user=None) -> ValidationReport:
-    """The report of ``campaign`` against ``reference`` (chosen automatically when None), made if new."""
+def get_or_create_report(
+    campaign: Campaign, reference: Campaign | None = None, user=None, conditions: str = ""
+) -> ValidationReport:
+    """The report of ``campaign`` against ``reference`` (chosen automatically when None) over the runs
+    matching ``conditions`` (a run-condition expression; empty: every run), made if new."""
+    conditions = validate_conditions(conditions)
     automatic = reference is None
     reference = reference or choose_reference(campaign)
     if reference.pk == campaign.pk:
@@ -291,6 +305,7 @@ def get_or_create_report(campaign: Campaign, reference: Campaign | None = None, 
     report, _ = ValidationReport.objects.get_or_create(
         campaign=campaign,
         reference=reference,
+        conditions=conditions,
         defaults={
             "experiment_id": campaign.experiment_id,
             "reference_chosen_automatically": automatic,

@@ -39,7 +39,22 @@ class ValidationReportSerializer(serializers.ModelSerializer):
     )
     campaign_name = serializers.CharField(source="campaign.name", read_only=True)
     reference_name = serializers.CharField(source="reference.name", read_only=True)
+    conditions = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=500,
+        help_text="Only runs matching this run-condition expression are compared; empty: every run.",
+    )
     job = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+
+    def validate_conditions(self, value):
+        from apps.experiments.conditions import ConditionError, validate
+
+        try:
+            return validate(value)
+        except ConditionError as exc:
+            raise serializers.ValidationError(str(exc)) from None
+
     # A plain string: an enum named "status" would collide with the jobs' and models' status enums.
     status = serializers.CharField(read_only=True, help_text="pending, running, ready or failed.")
 
@@ -53,6 +68,7 @@ class ValidationReportSerializer(serializers.ModelSerializer):
             "reference",
             "reference_name",
             "reference_chosen_automatically",
+            "conditions",
             "auto_update",
             "status",
             "message",

@@ -80,7 +80,9 @@ class ValidationReportViewSet(
         data = serializer.validated_data
         try:
             with transaction.atomic():
-                report = reports.get_or_create_report(data["campaign"], data.get("reference"), request.user)
+                report = reports.get_or_create_report(
+                    data["campaign"], data.get("reference"), request.user, conditions=data.get("conditions", "")
+                )
                 if "auto_update" in data and report.auto_update != data["auto_update"]:
                     report.auto_update = data["auto_update"]
                     report.save(update_fields=["auto_update"])

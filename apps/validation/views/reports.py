@@ -90,7 +90,10 @@ def report_create(request):
         return redirect("validation")
     try:
         report = reports.get_or_create_report(
-            form.cleaned_data["campaign"], form.cleaned_data["reference"], request.user
+            form.cleaned_data["campaign"],
+            form.cleaned_data["reference"],
+            request.user,
+            conditions=form.cleaned_data["conditions"],
         )
     except ValueError as exc:
         messages.error(request, str(exc))
