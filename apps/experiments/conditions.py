@@ -34,6 +34,9 @@ MAX_DEPTH = 32
 # Longer strings stay in Run.conditions but are not indexed, so they never match a string literal.
 MAX_TEXT = 255
 NAME_MAX = 100
+# What one run may carry (API, sidecar files).
+MAX_CONDITIONS = 500
+MAX_VALUE_LENGTH = 10_000
 
 KEYWORDS = {"and", "or", "not", "in", "true", "false"}
 OPERATORS = ("==", "!=", "<=", ">=", "<", ">")
@@ -157,8 +160,12 @@ def _as_number(value):
     """A run's value as a number (booleans are 1 and 0), or None for other kinds."""
     if isinstance(value, bool):
         return 1.0 if value else 0.0
-    if isinstance(value, (int, float)) and math.isfinite(value):
-        return float(value)
+    if isinstance(value, (int, float)):
+        try:
+            number = float(value)
+        except OverflowError:  # an integer beyond a float's range
+            return None
+        return number if math.isfinite(number) else None
     return None
 
 
@@ -459,9 +466,8 @@ def index_values(value) -> tuple[float | None, str | None] | None:
     number = _as_number(value)
     if number is not None:
         return number, None
-    if isinstance(value, str):
-        return None, _as_text(value)
-    return None
+    text = _as_text(value)
+    return (None, text) if text is not None else None
 
 
 def check_conditions(value) -> dict:
@@ -471,6 +477,8 @@ def check_conditions(value) -> dict:
     """
     if not isinstance(value, dict):
         raise ValueError("conditions must be a JSON object of name: value")
+    if len(value) > MAX_CONDITIONS:
+        raise ValueError(f"at most {MAX_CONDITIONS} conditions per run")
     for key, item in value.items():
         if not isinstance(key, str) or not _NAME.fullmatch(key) or key.lower() in KEYWORDS or len(key) > NAME_MAX:
             raise ValueError(
@@ -481,4 +489,8 @@ def check_conditions(value) -> dict:
             raise ValueError(f"condition {key!r} must be a number, a string, true, false or null, not a list or object")
         if isinstance(item, float) and not math.isfinite(item):
             raise ValueError(f"condition {key!r} must be a finite number")
+        if isinstance(item, int) and not isinstance(item, bool) and abs(item) >= 2**63:
+            raise ValueError(f"condition {key!r} is too large (at most 2**63 - 1 in size)")
+        if isinstance(item, str) and len(item) > MAX_VALUE_LENGTH:
+            raise ValueError(f"condition {key!r} is longer than {MAX_VALUE_LENGTH} characters")
     return value

@@ -13,12 +13,15 @@ For other apps (plots, labels, monitoring, alerts):
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 
 from django.db import transaction
 
-from apps.experiments.conditions import Node, index_values, parse
+from apps.experiments.conditions import ConditionError, Node, index_values, parse
 from apps.experiments.models import Experiment, Run, RunCondition
+
+log = logging.getLogger(__name__)
 
 
 def _tree(expression) -> Node:
@@ -72,9 +75,18 @@ def reindex(experiment: Experiment | None = None, batch: int = 1000) -> int:
 
 
 def production_expression(experiment: Experiment) -> Node | None:
-    """The experiment's parsed production conditions, or None when every run counts as production."""
+    """The experiment's parsed production conditions, or None when every run counts as production.
+
+    The admin refuses an expression that does not parse; one stored some other way is logged and
+    ignored (every run counts as production) rather than breaking every page that shows verdicts."""
     text = (experiment.production_conditions or "").strip()
-    return parse(text) if text else None
+    if not text:
+        return None
+    try:
+        return parse(text)
+    except ConditionError as exc:
+        log.warning("production conditions of %s ignored: %s", experiment, exc)
+        return None
 
 
 def run_is_production(run: Run, experiment: Experiment | None = None) -> bool:

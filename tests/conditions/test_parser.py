@@ -143,3 +143,26 @@ def test_index_follows_saves(runs):
     run.save()
     assert run_ids_matching("beam_current == 5", exp) == []
     assert run.condition_rows.count() == 0
+
+
+def test_values_out_of_range_are_refused_or_not_indexed(runs):
+    exp, made = runs
+    with pytest.raises(ValueError, match="too large"):
+        check_conditions({"a": 10**400})
+    with pytest.raises(ValueError, match="longer than"):
+        check_conditions({"a": "x" * 10_001})
+    run = made[14]
+    run.conditions = {"huge": 10**400, "long": "y" * 300, "ok": 2}
+    run.save()  # stored, but only what can be searched is indexed
+    assert sorted(run.condition_rows.values_list("name", flat=True)) == ["ok"]
+    assert not parse("huge > 0").matches(run.conditions) and parse("ok == 2").matches(run.conditions)
+
+
+def test_a_stored_bad_production_expression_is_ignored(runs):
+    from apps.experiments.models import Experiment
+    from apps.experiments.production import run_is_production, special_run_ids
+
+    exp, made = runs
+    Experiment.objects.filter(pk=exp.pk).update(production_conditions="beam_current >")
+    exp.refresh_from_db()
+    assert run_is_production(made[13], exp) and special_run_ids(exp, [made[13].pk]) == set()

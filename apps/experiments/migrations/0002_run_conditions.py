@@ -17,8 +17,13 @@ def index_existing(apps, schema_editor):
                 continue
             if isinstance(value, bool):
                 rows.append(RunCondition(run_id=run_id, name=name, number=float(value)))
-            elif isinstance(value, (int, float)) and math.isfinite(value):
-                rows.append(RunCondition(run_id=run_id, name=name, number=float(value)))
+            elif isinstance(value, (int, float)):
+                try:
+                    number = float(value)
+                except OverflowError:
+                    continue
+                if math.isfinite(number):
+                    rows.append(RunCondition(run_id=run_id, name=name, number=number))
             elif isinstance(value, str) and len(value) <= 255:
                 rows.append(RunCondition(run_id=run_id, name=name, text=value.casefold()))
         if len(rows) >= 1000:
