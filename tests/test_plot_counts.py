@@ -6,6 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import transaction
+from django.db.models import Count
 from rest_framework.test import APIClient
 
 from apps.accounts.roles import DETECTOR_EXPERT
@@ -128,3 +129,62 @@ def test_recount_of_an_unknown_experiment_is_an_error():
 
     with pytest.raises(CommandError, match="no experiment 'nope'"):
         call_command("recount", "--experiment", "nope")
+
+
+def by_class(exp) -> dict[str, int]:
+    [row] = dashboard.summaries([exp])
+    return {name: n for name, n, _ in row.by_class}
+
+
+def label_counts_match() -> bool:
+    from apps.labels.models import LabelCount
+
+    held = {(c.plot_type_id, c.label_class_id): c.plots for c in LabelCount.objects.all() if c.plots}
+    actual = {
+        (t, c): n
+        for t, c, n in Plot.objects.filter(label_class__isnull=False)
+        .values_list("plot_type_id", "label_class_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    }
+    return held == actual
+
+
+def test_labeling_relabeling_erasing_and_deleting_keep_the_label_counts():
+    from apps.labels.services import apply_labels, erase_labels
+
+    exp = factories.experiment()
+    good, bad = factories.label_class(exp, "Good"), factories.label_class(exp, "Bad")
+    ingest(exp, sources("CDC_occupancy", range(1, 7)))
+    plots = list(Plot.objects.order_by("run_number"))
+    apply_labels([(p, good) for p in plots[:4]])
+    assert by_class(exp)["Good"] == 4 and by_class(exp)["Unlabeled"] == 2 and label_counts_match()
+
+    # Relabel two (one given twice in one batch: its last class counts), on stale in-memory plots.
+    apply_labels([(plots[0], bad), (plots[1], bad), (plots[1], good), (plots[5], bad)])
+    assert (by_class(exp)["Good"], by_class(exp)["Bad"]) == (3, 2) and label_counts_match()
+    apply_labels([(Plot.objects.get(pk=plots[0].pk), bad)])  # the same class again changes nothing
+    assert (by_class(exp)["Good"], by_class(exp)["Bad"]) == (3, 2)
+
+    assert erase_labels([plots[0], plots[4]]) == 1
+    assert (by_class(exp)["Good"], by_class(exp)["Bad"]) == (3, 1) and label_counts_match()
+
+    Plot.objects.get(pk=plots[5].pk).delete()
+    assert by_class(exp)["Bad"] == 0 and by_class(exp)["Unlabeled"] == 2 and label_counts_match()
+
+
+def test_recount_repairs_label_counts_too():
+    from apps.labels.models import LabelCount
+    from apps.labels.services import apply_labels
+
+    exp = factories.experiment("GlueX")
+    good = factories.label_class(exp, "Good")
+    ingest(exp, sources("CDC_occupancy", range(1, 4)))
+    apply_labels([(p, good) for p in Plot.objects.all()])
+    LabelCount.objects.update(plots=7)
+    assert by_class(exp)["Good"] == 7
+
+    out = io.StringIO()
+    call_command("recount", stdout=out)
+    assert "GlueX / CDC_occupancy labeled Good: 7 -> 3" in out.getvalue()
+    assert by_class(exp)["Good"] == 3 and label_counts_match()

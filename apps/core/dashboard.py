@@ -12,6 +12,7 @@ from django.db.models.functions import TruncHour
 from django.utils import timezone
 
 from apps.experiments.models import Experiment, Run
+from apps.labels import counters as label_counts
 from apps.labels.choices import Meaning
 from apps.labels.models import LabelClass
 from apps.plots import counters as plot_counts
@@ -98,14 +99,10 @@ def _summaries(experiments: list[Experiment], now: datetime) -> list[ExperimentS
     # plots themselves took 90 ms at a million rows, and grows with them.
     for exp_id, n in plot_counts.per_experiment(ids).items():
         rows[exp_id].total = n
-    # Labeled counts per class from the (label_class, ...) index, summed per experiment.
+    # Labeled plots per class from the label counters that labeling keeps (a COUNT over the label index
+    # grows with the labeled plots: over 1.3 million at Hall D's scale).
     classes = list(LabelClass.objects.filter(experiment_id__in=ids).order_by("experiment_id", "order", "name"))
-    per_class = dict(
-        Plot.objects.filter(label_class_id__in=[c.pk for c in classes])
-        .values_list("label_class_id")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
+    per_class = label_counts.per_class(ids)
     for cls in classes:
         n = per_class.get(cls.pk, 0)
         rows[cls.experiment_id].labeled += n

@@ -8,6 +8,7 @@ class LabelsConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_save
 
+        from apps.labels import counters  # noqa: F401  (keeps the label counters on plot deletes)
         from apps.labels.defaults import give_new_experiments_default_classes
 
         post_save.connect(

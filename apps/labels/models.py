@@ -70,6 +70,27 @@ class Label(models.Model):
         return f"{self.label_class} on plot {self.plot_id}"
 
 
+class LabelCount(models.Model):
+    """How many plots of a plot type currently carry a label class, kept so the dashboard counts no rows.
+
+    Labeling and erasing change the figures in their own transaction, from the plots' previous
+    classes read under a row lock, with ``F()`` so concurrent labelers never lose an update; deleting
+    a plot subtracts its class. ``manage.py recount`` rebuilds them.
+    """
+
+    plot_type = models.ForeignKey("plots.PlotType", on_delete=models.CASCADE, related_name="+")
+    label_class = models.ForeignKey(LabelClass, on_delete=models.CASCADE, related_name="+")
+    experiment = models.ForeignKey("experiments.Experiment", on_delete=models.CASCADE, related_name="+")
+    plots = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["plot_type", "label_class"], name="unique_label_count")]
+        indexes = [models.Index(fields=["experiment"], name="labelcount_experiment")]
+
+    def __str__(self):
+        return f"{self.label_class_id} on type {self.plot_type_id}: {self.plots}"
+
+
 class LabelingGrant(models.Model):
     """Permission to label one plot type, or every plot type under a plot group.
 

@@ -63,15 +63,18 @@ def apply_labels(
     ]
     now = timezone.now()
     labels = [Label(plot=plot, label_class=cls, user=user, comment=comment[:500]) for plot, cls in pairs]
+    from apps.labels import counters
     from apps.plots.models import Plot
 
     with transaction.atomic():
+        before = counters.current_classes({plot.pk for plot, _ in pairs})
         created = Label.objects.bulk_create(labels)
         # A plot given twice ends with its last class, like its newest history row.
         last = {}
         for plot, cls in pairs:
             last[plot.pk] = cls
             plot.label_class, plot.labeled_at = cls, now
+        counters.relabel(before, {pk: cls.pk for pk, cls in last.items()})
         by_class: dict[int, list[int]] = {}
         for plot_id, cls in last.items():
             by_class.setdefault(cls.pk, []).append(plot_id)
@@ -99,8 +102,12 @@ def erase_labels(plots, *, user=None) -> int:
     from apps.plots.models import Plot
 
     ids = [p.pk for p in plots]
+    from apps.labels import counters
+
     with transaction.atomic():
+        before = counters.current_classes(ids)
         count = Plot.objects.filter(pk__in=ids, label_class__isnull=False).update(label_class=None, labeled_at=None)
+        counters.relabel(before, dict.fromkeys(ids))
         if count:
             from apps.audit import record
             from apps.audit.models import AuditEntry

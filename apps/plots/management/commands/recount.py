@@ -5,14 +5,16 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.experiments.models import Experiment
+from apps.labels.counters import recount as recount_labels
+from apps.labels.models import LabelClass
 from apps.plots.counters import recount
 from apps.plots.models import PlotType
 
 
 class Command(BaseCommand):
     help = (
-        "Count the plots of every plot type (or of one experiment) again and repair the counters the "
-        "dashboard shows; safe while ingest runs."
+        "Count the plots of every plot type (or of one experiment), and their labels, again and repair the "
+        "counters the dashboard shows; safe while ingest and labeling run."
     )
 
     def add_arguments(self, parser):
@@ -32,7 +34,13 @@ class Command(BaseCommand):
         changed = recount(types)
         for plot_type, before, after in changed:
             self.stdout.write(f"{plot_type.experiment.name} / {plot_type.name}: {before} -> {after}")
+        labels = recount_labels(types)
+        names = dict(LabelClass.objects.filter(pk__in={c for _, c, _, _ in labels}).values_list("pk", "name"))
+        for plot_type, class_id, before, after in labels:
+            self.stdout.write(
+                f"{plot_type.experiment.name} / {plot_type.name} labeled {names[class_id]}: {before} -> {after}"
+            )
         self.stdout.write(
             f"{types.count()} plot types counted in {time.perf_counter() - started:.1f} s; "
-            f"{len(changed)} counter(s) repaired"
+            f"{len(changed) + len(labels)} counter(s) repaired"
         )
