@@ -50,6 +50,7 @@ def parse_args():
     parser.add_argument("--repeat", type=int, default=20, help="timed requests per case (median reported)")
     parser.add_argument("--regenerate", action="store_true", help="drop the bench rows and generate them again")
     parser.add_argument("--explain", action="store_true", help="print MariaDB's plan for each browser query")
+    parser.add_argument("--only", default="", help="time only the pages whose name contains this text")
     parser.add_argument("--chunk", type=int, default=CHUNK, help="plots per INSERT ... SELECT transaction")
     return parser.parse_args()
 
@@ -76,6 +77,8 @@ def setup_django(url: str) -> None:
     os.environ.setdefault("HYDRA_SECRET_KEY", "bench-only-secret-key-not-for-production")
     os.environ.setdefault("HYDRA_SSL_REDIRECT", "false")
     os.environ.setdefault("HYDRA_SECURE_COOKIES", "false")
+    # Every timed request computes its page: the dashboard's few-second figure cache would hide the cost.
+    os.environ.setdefault("HYDRA_PAGE_CACHE_SECONDS", "0")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hydra_portal.settings")
     import django
 
@@ -365,7 +368,13 @@ def main():
     ]
     client = Client()
     results = []
+
+    def wanted(name: str) -> bool:
+        return args.only.lower() in name.lower()
+
     for name, params in cases:
+        if not wanted(f"browser: {name}"):
+            continue
         cursor, total = middle_cursor(params)
         for where, extra in (("first", {}), ("middle", {"after": cursor}), ("last", {"last": "1"})):
             url = "/plots/?" + urlencode({**params, **extra})
@@ -376,6 +385,8 @@ def main():
                 explain(params, extra.get("after"), bool(extra.get("last")))
     # The API's plot list: the same FilterSet and keyset cursors, JSON out (page size 50).
     for name, params in cases:
+        if not wanted(f"API list: {name}"):
+            continue
         cursor, total = middle_cursor(params)
         for where, extra in (("first", {}), ("middle", {"cursor": cursor})):
             url = "/api/v1/plots/?" + urlencode({**params, **extra})
@@ -388,12 +399,16 @@ def main():
         ("labeler novel, run range", {"plot_type": pt.pk, "run_min": last_run - 2000, "run_max": last_run}),
         ("labeler editor, class Bad", {"plot_type": pt.pk, "mode": "editor", "label": bad.pk}),
     ):
+        if not wanted(name):
+            continue
         ms, rows = timed(client, "/labeler/?" + urlencode(params), args.repeat)
         results.append((name, "first", None, rows, ms))
         print(f"  {name:<50} first   {ms:8.1f} ms", flush=True)
     # The dashboard (totals from the counters), and the trends and shift brief where those apps have pages.
     for name, url in [("dashboard, all experiments", f"/?experiment={EXPERIMENT}"), *optional_pages(pt)]:
-        ms, _ = timed(client, url, max(args.repeat // 4, 3))
+        if not wanted(name):
+            continue
+        ms, _ = timed(client, url, max(args.repeat // 4, 5))
         results.append((name, "-", None, None, ms))
         print(f"  {name:<50} -       {ms:8.1f} ms", flush=True)
     # For information: the other pages at the same scale.
@@ -403,6 +418,8 @@ def main():
         ("plot-type page (for information)", f"/plot-types/{pt.pk}/"),
         ("groups page (for information)", f"/groups/?experiment={EXPERIMENT}"),
     ):
+        if not wanted(name):
+            continue
         ms, _ = timed(client, url, max(args.repeat // 4, 3))
         results.append((name, "-", None, None, ms))
         print(f"  {name:<50} -       {ms:8.1f} ms", flush=True)
