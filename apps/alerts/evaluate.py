@@ -7,6 +7,8 @@ one for the open alarms, and per plot type one index range read of its newest ru
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from datetime import timedelta
 
 from django.db import transaction
@@ -15,8 +17,7 @@ from django.utils import timezone
 from apps.alerts import services
 from apps.alerts.choices import EventKind, Reason, RuleKind, State
 from apps.alerts.models import Alarm, Rule
-from apps.alerts.runs import RunVerdict, changes, production_test, run_history
-from apps.experiments.models import Run
+from apps.alerts.runs import RunVerdict, changes, production_test, run_histories
 from apps.plots.models import Plot, PlotGroup, PlotType
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,33 @@ def covered_types(rules) -> dict[int, set[int]]:
     return out
 
 
+# Per process: an experiment's verdict rules with the plot types each covers, and its production
+# test. Dropped when a rule, plot type, group or experiment changes here (signals.py), and after
+# CACHE_SECONDS in any case (a change made by another process).
+CACHE_SECONDS = 10.0
+_cache: dict[int, tuple[float, list[Rule], dict[int, set[int]], object]] = {}
+_cache_lock = threading.Lock()
+
+
+def forget_rules(**kwargs) -> None:
+    with _cache_lock:
+        _cache.clear()
+
+
+def _experiment_rules(experiment_id: int):
+    now = time.monotonic()
+    with _cache_lock:
+        hit = _cache.get(experiment_id)
+    if hit is not None and now - hit[0] < CACHE_SECONDS:
+        return hit[1], hit[2], hit[3]
+    rules = list(Rule.objects.filter(enabled=True, experiment_id=experiment_id, kind__in=VERDICT_KINDS).order_by("id"))
+    covered = covered_types(rules)
+    test = production_test(experiment_id)
+    with _cache_lock:
+        _cache[experiment_id] = (now, rules, covered, test)
+    return rules, covered, test
+
+
 def rules_by_type(type_ids, kinds=VERDICT_KINDS) -> dict[int, list[Rule]]:
     experiments = set(PlotType.objects.filter(pk__in=type_ids).values_list("experiment_id", flat=True))
     rules = list(Rule.objects.filter(enabled=True, experiment_id__in=experiments, kind__in=kinds).order_by("id"))
@@ -55,38 +83,52 @@ def on_verdicts(classification_ids) -> int:
 
     rows = list(
         Classification.objects.filter(pk__in=list(classification_ids)).values_list(
-            "plot_type_id", "plot__run_id", "run_number", "plot__experiment_id"
+            "plot_type_id", "run_number", "plot__experiment_id", "plot__run__conditions"
         )
     )
-    conditions = dict(Run.objects.filter(pk__in={r[1] for r in rows}).values_list("pk", "conditions"))
-    tests = {exp: production_test(exp) for exp in {r[3] for r in rows}}
-    # Verdicts of special (non-production) runs and of simulated images raise nothing.
-    type_ids = {t for t, run_id, number, exp in rows if tests[exp](number, conditions.get(run_id))}
-    return evaluate(type_ids, tests=tests) if type_ids else 0
+    by_experiment: dict[int, set[int]] = {}
+    newest: dict[int, int] = {}
+    for type_id, number, experiment_id, conditions in rows:
+        # Verdicts of special (non-production) runs and of simulated images raise nothing.
+        if _experiment_rules(experiment_id)[2](number, conditions):
+            by_experiment.setdefault(experiment_id, set()).add(type_id)
+            newest[experiment_id] = max(number, newest.get(experiment_id, 0))
+    return sum(evaluate(types, experiment_id=exp, up_to=newest[exp]) for exp, types in by_experiment.items())
 
 
-def evaluate(type_ids, now=None, tests=None) -> int:
-    """Evaluate every verdict rule watching these plot types against their newest production runs."""
+def evaluate(type_ids, now=None, experiment_id: int | None = None, up_to: int | None = None) -> int:
+    """Evaluate every verdict rule watching these plot types (of one experiment) against their
+    newest production runs (``up_to``: the newest run of the verdicts that led here). Returns alarms opened."""
     now = now or timezone.now()
-    by_type = rules_by_type(type_ids)
+    type_ids = set(type_ids)
+    if experiment_id is None:
+        experiments = set(PlotType.objects.filter(pk__in=type_ids).values_list("experiment_id", flat=True))
+        return sum(evaluate(type_ids, now, e) for e in experiments)
+    rules, covered, test = _experiment_rules(experiment_id)
+    by_type: dict[int, list[Rule]] = {}
+    for rule in rules:
+        for type_id in covered[rule.pk] & type_ids:
+            by_type.setdefault(type_id, []).append(rule)
     if not by_type:
         return 0
-    tests = dict(tests or {})
     keys = [services.open_key(r.pk, t) for t, rules in by_type.items() for r in rules]
     open_alarms = {a.open_key: a for a in Alarm.objects.filter(open_key__in=keys).select_related("rule", "plot_type")}
-    types = PlotType.objects.in_bulk(list(by_type))
+    window = max(max(r.n, r.streak, r.clear_after, r.flicker_window) for rules in by_type.values() for r in rules) + 1
+    histories = run_histories(experiment_id, list(by_type), window, test, up_to=up_to)
     opened = 0
+    seen: list[tuple[Alarm, list[str]]] = []
     for type_id, rules in by_type.items():
-        window = max(max(r.n, r.streak, r.clear_after, r.flicker_window) for r in rules) + 1
-        experiment_id = types[type_id].experiment_id
-        if experiment_id not in tests:
-            tests[experiment_id] = production_test(experiment_id)
-        history = run_history(type_id, window, tests[experiment_id])
+        history = histories.get(type_id)
         if not history:
             continue
         for rule in rules:
             alarm = open_alarms.get(services.open_key(rule.pk, type_id))
-            opened += _apply(rule, types[type_id], history, alarm, now)
+            opened += _apply(rule, type_id, history, alarm, now, seen)
+    if seen:
+        # Open alarms seen again: one transaction for all of them.
+        with transaction.atomic():
+            for alarm, fields in seen:
+                Alarm.objects.filter(pk=alarm.pk).update(**{f: getattr(alarm, f) for f in fields})
     return opened
 
 
@@ -111,40 +153,36 @@ def _flickering(rule: Rule, history: list[RunVerdict]) -> bool:
     return bool(rule.flicker_changes) and changes(history[: rule.flicker_window]) >= rule.flicker_changes
 
 
-def _apply(rule: Rule, plot_type: PlotType, history: list[RunVerdict], alarm: Alarm | None, now) -> int:
+def _apply(rule: Rule, type_id: int, history: list[RunVerdict], alarm: Alarm | None, now, seen: list) -> int:
     newest = history[0]
     flicker = _flickering(rule, history)
     window = history[: rule.flicker_window]
     if alarm is not None:
         calm = len(history) >= rule.clear_after and all(h.state == "good" for h in history[: rule.clear_after])
         if calm and not flicker:
-            services.resolve(
-                alarm,
-                why=f"{rule.clear_after} Good runs in a row (to run {newest.number})",
-                last_run=newest.number,
-                now=now,
-            )
+            why = f"{rule.clear_after} Good runs in a row (to run {newest.number})"
+            services.resolve(alarm, why=why, last_run=newest.number, now=now)
             return 0
-        with transaction.atomic():
-            fields = ["last_seen_at"]
-            alarm.last_seen_at = now
-            if newest.number > (alarm.last_run or 0):
-                alarm.last_run = newest.number
-                fields.append("last_run")
-            if flicker and alarm.reason != Reason.FLICKER:
+        fields = []
+        if newest.number > (alarm.last_run or 0):
+            alarm.last_run, alarm.last_seen_at = newest.number, now
+            fields += ["last_run", "last_seen_at"]
+        if flicker and alarm.reason != Reason.FLICKER:
+            with transaction.atomic():
                 alarm.reason = Reason.FLICKER
                 alarm.summary = _flicker_summary(window)
                 alarm.plot_ids = [p for h in window for p in h.plot_ids]
                 fields += ["reason", "summary", "plot_ids"]
                 services._event(alarm, EventKind.FLICKER, alarm.summary, runs=[h.number for h in window])
                 services._announce(alarm, "flicker")
-            elif flicker:
-                # Still flickering: the newest runs' plots join those to review.
-                merged = list(dict.fromkeys([p for h in window for p in h.plot_ids] + list(alarm.plot_ids)))[:500]
-                if merged != alarm.plot_ids:
-                    alarm.plot_ids = merged
-                    fields.append("plot_ids")
-            Alarm.objects.filter(pk=alarm.pk).update(**{f: getattr(alarm, f) for f in fields})
+        elif flicker:
+            # Still flickering: the newest runs' plots join those to review.
+            merged = list(dict.fromkeys([p for h in window for p in h.plot_ids] + list(alarm.plot_ids)))[:500]
+            if merged != alarm.plot_ids:
+                alarm.plot_ids = merged
+                fields.append("plot_ids")
+        if fields:
+            seen.append((alarm, fields))
         return 0
     if flicker:
         reason, summary = Reason.FLICKER, _flicker_summary(window)
@@ -159,7 +197,7 @@ def _apply(rule: Rule, plot_type: PlotType, history: list[RunVerdict], alarm: Al
         plot_id = newest.bad_plot or newest.plot_ids[0]
     # A resolved alarm does not come back for the runs it already covered (a later chunk of the same run).
     last = (
-        Alarm.objects.filter(rule=rule, plot_type=plot_type, state=State.RESOLVED)
+        Alarm.objects.filter(rule=rule, plot_type_id=type_id, state=State.RESOLVED)
         .order_by("-id")
         .values_list("last_run", flat=True)
         .first()
@@ -169,7 +207,7 @@ def _apply(rule: Rule, plot_type: PlotType, history: list[RunVerdict], alarm: Al
     first = history[min(len(history), rule.n if reason == Reason.BAD else rule.streak) - 1].number
     _, created = services.fire(
         rule,
-        plot_type,
+        PlotType.objects.get(pk=type_id),
         reason,
         summary,
         first_run=window[-1].number if reason == Reason.FLICKER else first,

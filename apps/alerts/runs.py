@@ -63,6 +63,55 @@ def run_history(plot_type_id: int, runs: int, is_production) -> list[RunVerdict]
         ]
     )
     conditions = dict(Run.objects.filter(pk__in={r[2] for r in rows}).values_list("pk", "conditions"))
+    return _collapse(rows, runs, is_production, conditions)
+
+
+def run_histories(
+    experiment_id: int, type_ids, runs: int, is_production, up_to: int | None = None
+) -> dict[int, list[RunVerdict]]:
+    """``run_history`` of many plot types of one experiment in three queries.
+
+    The experiment's runs up to ``up_to`` (the newest run of the verdicts just stored; all runs when
+    None) give a floor ``2 × runs`` runs down; one range read on (plot type, run number) fetches
+    every type's plots above it. A type with too few runs there (it skips runs), or a read that
+    comes back too large (verdicts of an old run, far below the newest), falls back to one read per type.
+    """
+    type_ids = sorted(set(type_ids))
+    numbers = Run.objects.filter(experiment_id=experiment_id, number__gt=0)
+    if up_to is not None:
+        numbers = numbers.filter(number__lte=up_to)
+    numbers = list(numbers.order_by("-number").values_list("number", flat=True)[: runs * 2])
+    if not numbers:
+        return {t: [] for t in type_ids}
+    floor = numbers[-1]
+    every_run = len(numbers) < runs * 2  # nothing below the floor to miss
+    cap = runs * 4 * len(type_ids) * PLOTS_PER_RUN
+    rows = list(
+        Plot.objects.filter(plot_type_id__in=type_ids, run_number__gte=floor, verdict_class__isnull=False)
+        .order_by("plot_type_id", "-run_number", "-id")
+        .values_list("plot_type_id", "id", "run_number", "run_id", "verdict_class__meaning", "verdict_confirmed")[
+            : cap + 1
+        ]
+    )
+    if len(rows) > cap:
+        return {t: run_history(t, runs, is_production) for t in type_ids}
+    by_type: dict[int, list[tuple]] = {t: [] for t in type_ids}
+    for row in rows:
+        by_type[row[0]].append(row[1:])
+    conditions = dict(
+        Run.objects.filter(experiment_id=experiment_id, number__gte=floor).values_list("pk", "conditions")
+    )
+    out = {}
+    for type_id, found in by_type.items():
+        history = _collapse(found, runs, is_production, conditions)
+        if len(history) < runs and not every_run:
+            history = run_history(type_id, runs, is_production)
+        out[type_id] = history
+    return out
+
+
+def _collapse(rows, runs: int, is_production, conditions: dict) -> list[RunVerdict]:
+    """Plots (id, run number, run id, meaning, confirmed), newest run first, folded into run verdicts."""
     out: list[RunVerdict] = []
     for plot_id, number, run_id, meaning, confirmed in rows:
         if not is_production(number, conditions.get(run_id)):
