@@ -203,6 +203,8 @@ class Plot(models.Model):
             models.Index(fields=["experiment", "verdict_confidence", "id"], name="plot_exp_confidence"),
             models.Index(fields=["plot_type", "verdict_confidence", "id"], name="plot_type_confidence"),
             models.Index(fields=["run", "plot_type"], name="plot_run_type"),
+            # The shift brief counts a period's plots and runs on this index alone (apps.briefs).
+            models.Index(fields=["experiment", "ingested_at", "run_number"], name="plot_exp_ingested"),
         ]
 
     def __str__(self):
