@@ -270,3 +270,17 @@ def test_validation_files_written_by_path_are_published_and_fetched_back_with_th
     shutil.rmtree(settings.STORAGE_CACHE_DIR)
     again = storage.absolute(rel)
     assert again.read_bytes() == b"model bytes" and again.with_suffix(".json").read_text() == '{"sha256": "x"}'
+
+
+@pytest.mark.django_db
+def test_a_batch_large_enough_for_the_process_pool_is_checked_there_and_uploaded(bucket, media_root):
+    exp = factories.experiment("GlueX")
+    items = [source("CDC_occupancy", 1000 + i, factories.png_bytes(32, 24, seed=i)) for i in range(30)]
+    items.append(source("CDC_occupancy", 2000, b"not an image at all"))
+    with Ingestor(exp, workers=2) as ingestor:
+        report = ingestor.ingest(items)
+    assert [o.status for o in report.outcomes].count("new") == 30
+    assert report.outcomes[-1].status == "rejected" and "not an image" in report.outcomes[-1].reason
+    stored = bucket()
+    assert len(stored) == 60 and {p.image for p in Plot.objects.all()} <= set(stored)
+    assert local_files(media_root) == []
