@@ -9,11 +9,12 @@ from drf_spectacular.utils import extend_schema_field
 
 from apps.experiments.conditions import MAX_LENGTH, ConditionError, Node, parse
 from apps.experiments.models import Run
+from apps.experiments.production import RunChoice, choose_runs
 
-# Up to this many chosen runs the filter is a literal list (one small indexed query first); beyond,
-# a subquery. A literal list of run numbers lets a plot query scoped to one experiment walk its
-# (experiment, run_number, id) index in order and stop after one page.
-LITERAL_RUNS = 5000
+# The chosen runs (or, when shorter, the others) go into the query as a literal list of up to this
+# many run numbers or ids. A literal list of run numbers lets a plot query scoped to one experiment
+# walk its (experiment, run_number, id) index in order and stop after one page.
+LITERAL_RUNS = 50_000
 
 HELP = (
     'Run conditions, e.g. beam_current > 100 and run_type == "production" (and/or/not, parentheses, '
@@ -56,20 +57,25 @@ class ConditionsFilter(filters.Filter):
         if value is None or value == "":
             return qs
         tree = value if isinstance(value, Node) else parse(value)
-        runs = Run.objects.filter(tree.q())
         experiment = None
         if self.parent is not None and self.parent.form.is_bound and hasattr(self.parent.form, "cleaned_data"):
             experiment = self.parent.form.cleaned_data.get("experiment")
-        if experiment is not None:
-            runs = runs.filter(experiment=experiment)
-        if self.number_field and experiment is not None:
-            numbers = list(runs.order_by("number").values_list("number", flat=True)[: LITERAL_RUNS + 1])
-            if len(numbers) <= LITERAL_RUNS:
-                return qs.filter(**{f"{self.number_field}__in": numbers}) if numbers else qs.none()
-            return qs.filter(**{f"{self.number_field}__in": runs.values("number")})
-        if self.field_name == "pk":
-            return qs.filter(tree.q()) if experiment is None else qs.filter(pk__in=runs.values("id"))
-        ids = list(runs.order_by("id").values_list("id", flat=True)[: LITERAL_RUNS + 1])
-        if len(ids) <= LITERAL_RUNS:
-            return qs.filter(**{f"{self.field_name}__in": ids}) if ids else qs.none()
-        return qs.filter(**{f"{self.field_name}__in": runs.values("id")})
+        return filter_by_runs(qs, choose_runs(tree, experiment), self.field_name, self.number_field, experiment)
+
+
+def filter_by_runs(qs, choice: RunChoice, id_field: str, number_field: str | None = None, experiment=None):
+    """``qs`` narrowed to the chosen runs: by run number when the query is scoped to one experiment
+    (the plot indexes end on run number), else by run id; as the shorter of the chosen list and the
+    list of the others (NOT IN)."""
+    by_number = number_field is not None and experiment is not None
+    column = number_field if by_number else id_field
+    chosen = sorted(choice.chosen.values() if by_number else choice.chosen)
+    if not chosen:
+        return qs.none()
+    rest = sorted(choice.rest.values() if by_number else choice.rest)
+    if min(len(chosen), len(rest)) > LITERAL_RUNS:
+        ids = list(choice.chosen)
+        return qs.filter(**{f"{id_field}__in": Run.objects.filter(pk__in=ids).values("id")})
+    if len(rest) < len(chosen):
+        return qs.exclude(**{f"{column}__in": rest}) if rest else qs
+    return qs.filter(**{f"{column}__in": chosen})

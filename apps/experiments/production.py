@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.db import transaction
 
@@ -29,15 +30,37 @@ def _tree(expression) -> Node:
 
 
 def matching_runs(expression, experiment: Experiment | int | None = None):
-    """The runs ``expression`` (text or a parsed tree) chooses, of one experiment or of all."""
+    """The runs ``expression`` (text or a parsed tree) chooses, of one experiment or of all, as a
+    queryset (id subqueries; for a list, ``choose_runs`` is faster)."""
     runs = Run.objects.filter(_tree(expression).q())
     if experiment is not None:
         runs = runs.filter(experiment=experiment)
     return runs
 
 
+@dataclass
+class RunChoice:
+    """The runs an expression chose among the runs of an experiment (or all): id → number each."""
+
+    chosen: dict[int, int]
+    universe: dict[int, int]
+
+    @property
+    def rest(self) -> dict[int, int]:
+        return {pk: n for pk, n in self.universe.items() if pk not in self.chosen}
+
+
+def choose_runs(expression, experiment: Experiment | int | None = None) -> RunChoice:
+    """The runs ``expression`` chooses: one index-only query per comparison plus one for the runs
+    themselves, combined as sets. Tens of thousands of runs take tens of milliseconds."""
+    runs = Run.objects.all() if experiment is None else Run.objects.filter(experiment=experiment)
+    universe = dict(runs.values_list("id", "number").iterator(chunk_size=20_000))
+    ids = _tree(expression).run_ids(frozenset(universe))
+    return RunChoice({pk: universe[pk] for pk in ids}, universe)
+
+
 def run_ids_matching(expression, experiment: Experiment | int | None = None) -> list[int]:
-    return sorted(matching_runs(expression, experiment).values_list("id", flat=True))
+    return sorted(choose_runs(expression, experiment).chosen)
 
 
 def index_conditions(runs: Iterable[Run]) -> int:
@@ -122,6 +145,9 @@ def special_runs(experiment: Experiment):
 def special_run_ids(experiment: Experiment, run_ids: Iterable[int]) -> set[int]:
     """Which of ``run_ids`` are special runs of ``experiment`` (one query, none without conditions)."""
     run_ids = list(set(run_ids))
-    if not run_ids or production_expression(experiment) is None:
+    tree = production_expression(experiment)
+    if not run_ids or tree is None:
         return set()
-    return set(special_runs(experiment).filter(pk__in=run_ids).values_list("id", flat=True))
+    # A few runs (a page of cards): their conditions are read and tested here, as run_is_production does.
+    runs = Run.objects.filter(pk__in=run_ids, experiment=experiment).values_list("id", "number", "conditions")
+    return {pk for pk, number, conditions in runs if number != Run.SIMULATED and not tree.matches(conditions or {})}

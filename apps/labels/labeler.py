@@ -11,7 +11,8 @@ from apps.core.bad_input import BadParameters
 from apps.core.integers import out_of_range
 from apps.core.pagination import BadCursor, Page, paginate
 from apps.experiments.conditions import ConditionError, parse
-from apps.experiments.models import Run
+from apps.experiments.filtering import filter_by_runs
+from apps.experiments.production import choose_runs
 from apps.labels.models import Label, LabelClass
 from apps.plots.models import Plot, PlotType
 
@@ -123,8 +124,8 @@ def plots(state: LabelerState):
     qs = Plot.objects.filter(plot_type=state.plot_type)
     if state.conditions:
         # The chosen runs' numbers as a literal list: the index stays (plot type, label, run number).
-        runs = Run.objects.filter(parse(state.conditions).q(), experiment_id=state.plot_type.experiment_id)
-        qs = qs.filter(run_number__in=list(runs.values_list("number", flat=True)))
+        experiment = state.plot_type.experiment_id
+        qs = filter_by_runs(qs, choose_runs(state.conditions, experiment), "run_id", "run_number", experiment)
     if state.run_min is not None:
         qs = qs.filter(run_number__gte=state.run_min)
     if state.run_max is not None:

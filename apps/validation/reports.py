@@ -20,7 +20,7 @@ from django.utils import timezone
 from apps.core.events import publish_on_commit
 from apps.experiments.conditions import validate as validate_conditions
 from apps.experiments.models import Campaign
-from apps.experiments.production import matching_runs
+from apps.experiments.production import choose_runs
 from apps.plots.models import Plot, PlotGroup, PlotType
 from apps.validation import images, similarity
 from apps.validation.choices import ReportStatus, Verdict
@@ -238,8 +238,7 @@ def compute(report: ValidationReport, progress: Progress = _quiet, job=None) -> 
     limits = thresholds_for([t.pk for t in types])
     run_numbers = None
     if report.conditions:
-        runs = matching_runs(report.conditions, report.experiment_id)
-        run_numbers = sorted(runs.values_list("number", flat=True))
+        run_numbers = sorted(choose_runs(report.conditions, report.experiment_id).chosen.values())
     lines = []
     for i, plot_type in enumerate(types, start=1):
         line = compare_plot_type(plot_type, report.campaign, report.reference, limits[plot_type.pk], run_numbers)

@@ -56,8 +56,9 @@ def runs(db):
 def test_database_and_python_agree(runs, text, expected):
     exp, made = runs
     by_id = {r.pk: n for n, r in made.items()}
-    chosen = {by_id[pk] for pk in run_ids_matching(text, exp)}
+    chosen = {by_id[pk] for pk in run_ids_matching(text, exp)}  # sets of ids from index scans
     assert chosen == expected
+    assert {by_id[pk] for pk in matching_runs(text, exp).values_list("id", flat=True)} == expected  # subqueries
     assert {n for n, r in made.items() if parse(text).matches(r.conditions)} == expected
 
 
