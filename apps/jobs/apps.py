@@ -9,7 +9,7 @@ from django.utils import timezone
 # Seconds after start-up before the relay starts in the serving process: the server is listening by then.
 RELAY_START_DELAY = 2.0
 # Commands that run jobs themselves, serve, or only look: the others hand their jobs to the server.
-RUNS_JOBS = {"serve", "runserver", "rundramatiq", "relay", "test", "migrate", "makemigrations", "check"}
+RUNS_JOBS = {"serve", "runserver", "rundramatiq", "relay", "scheduler", "test", "migrate", "makemigrations", "check"}
 
 
 def _serving_process() -> bool:
@@ -42,6 +42,10 @@ def _start_relay(process_started):
     finally:
         close_old_connections()
     start_relay()
+    from apps.jobs import scheduler
+
+    if scheduler.in_process():
+        scheduler.start_scheduler()
 
 
 def _tell_about_waiting_jobs():

@@ -105,3 +105,45 @@ class Job(models.Model):
         self.log = f"{self.log}{stamp} {line}\n"
         if save:
             self.save(update_fields=["log"])
+
+
+class SchedulerLease(models.Model):
+    """The row that says which scheduler runs periodic tasks: one owner until ``expires_at``.
+
+    A scheduler takes it with ``UPDATE ... WHERE expires_at < now OR owner = me`` and renews it every
+    tick; a second scheduler started by mistake finds it held and waits, and takes it once the first
+    stops renewing (killed, hung, or its machine gone).
+    """
+
+    name = models.CharField(max_length=50, primary_key=True)
+    owner = models.CharField(max_length=200, blank=True)
+    expires_at = models.DateTimeField(default=timezone.now)
+    taken_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.name}: {self.owner or 'free'} until {self.expires_at:%Y-%m-%d %H:%M:%S}"
+
+
+class ScheduledTask(models.Model):
+    """One periodic task's record: when it last ran, for how long, and how it ended.
+
+    A run is claimed with ``UPDATE ... WHERE last_started_at <= now - every``, so a task runs once
+    per period even across schedulers and lease hand-overs.
+    """
+
+    name = models.CharField(max_length=100, primary_key=True)
+    every_seconds = models.FloatField(default=60.0)
+    last_started_at = models.DateTimeField(null=True, blank=True)
+    last_finished_at = models.DateTimeField(null=True, blank=True)
+    last_duration = models.FloatField(null=True, blank=True, help_text="Seconds the last run took.")
+    last_error = models.TextField(blank=True)
+    last_result = models.JSONField(default=dict, blank=True)
+    last_owner = models.CharField(max_length=200, blank=True)
+    runs = models.PositiveIntegerField(default=0)
+    failures = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return f"{self.name} every {self.every_seconds:g} s"
