@@ -45,6 +45,12 @@ class RelayInWorker(Middleware):
 
         start_relay()
 
+    def after_worker_shutdown(self, broker, worker):
+        # Stopped (SIGTERM) and the shutdown timeout passed with jobs unfinished: hand them back now.
+        from apps.jobs.runner import hand_back_running
+
+        hand_back_running()
+
 
 class InProcessBroker(StubBroker):
     """A stub broker with its own worker threads, started lazily on the first enqueue.

@@ -37,6 +37,12 @@ jobs_interrupted = Signal()
 jobs_requeued = Signal()
 
 
+# Jobs whose body runs in this process now, and those of them it handed back when its worker stopped.
+_here: set[int] = set()
+_handed_back: set[int] = set()
+_here_lock = threading.Lock()
+
+
 class JobTaken(SkipMessage):
     """The message's job is not queued any more: another delivery of it started it, or it ended."""
 
@@ -133,18 +139,45 @@ def running(job_id: int):
     A job that is not queued any more raises JobTaken, which the worker skips quietly.
     """
     job = start(job_id)
+    with _here_lock:
+        _here.add(job.pk)
     beat = Heartbeat(job.pk)
     beat.start()
     try:
         yield job
     except Exception as exc:
+        if job.pk in _handed_back:
+            raise  # queued again already (see hand_back_running): the next attempt decides
         log.exception("job %s failed", job_id)
         job.fail(f"{type(exc).__name__}: {exc}")
         raise
     finally:
         beat.stop()
-    if job.status == Job.Status.RUNNING:
+        with _here_lock:
+            _here.discard(job.pk)
+    if job.status == Job.Status.RUNNING and job.pk not in _handed_back:
         job.finish()
+
+
+def hand_back_running(reason: str = "its worker stopped before the job ended") -> list[int]:
+    """Queue again (or fail, after the last attempt) the jobs still running in this process; their ids.
+
+    A stopping worker calls this once its shutdown timeout has passed with a job unfinished: the job
+    goes back to the outbox at once (a model in training back to queued, to resume from its checkpoint)
+    instead of waiting for the reaper to notice the missing heartbeat.
+    """
+    with _here_lock:
+        ids = sorted(_here)
+        _handed_back.update(ids)
+    handed = []
+    try:
+        for job in Job.objects.filter(pk__in=ids, status=Job.Status.RUNNING):
+            if requeue_or_fail(job, reason):
+                log.warning("job %s (%s) handed back: %s", job.pk, job.kind, reason)
+                handed.append(job.pk)
+    finally:
+        connection.close()
+    return handed
 
 
 def requeue_or_fail(job: Job, reason: str) -> str | None:
