@@ -233,8 +233,6 @@ JOB_HEARTBEAT_INTERVAL = env_float("HYDRA_JOB_HEARTBEAT_INTERVAL", 5.0, minimum=
 JOB_HEARTBEAT_TIMEOUT = env_float("HYDRA_JOB_HEARTBEAT_TIMEOUT", 120.0, minimum=0.5)
 JOB_MAX_ATTEMPTS = env_int("HYDRA_JOB_MAX_ATTEMPTS", 3, minimum=1)
 RELAY_INTERVAL = env_float("HYDRA_RELAY_INTERVAL", 2.0, minimum=0.05)
-# On SIGTERM a worker finishes its running jobs for up to this many seconds, then queues them again.
-WORKER_SHUTDOWN_TIMEOUT = env_float("HYDRA_WORKER_SHUTDOWN_TIMEOUT", 600.0, minimum=0.0)
 # Periodic tasks (apps.jobs.scheduler): a thread of the serving process in the embedded set-up (no broker
 # URL), else `manage.py scheduler`. The loop ticks every TICK seconds and holds its lease for LEASE seconds.
 SCHEDULER_IN_PROCESS = env_bool("HYDRA_SCHEDULER_IN_PROCESS", not BROKER_URL)
