@@ -64,9 +64,7 @@ def backup(dest: Path, alias: str = "default", log=lambda message: None) -> Resu
             with open(work / DATABASE, "wb") as fh:
                 tables = dump.dump(fh, alias)
         log(f"database: {sum(tables.values())} rows in {len(tables)} tables")
-        stats = files.copy_into(
-            default_storage, dest, work / FILES, files.previous_hashes(previous[-1] if previous else None)
-        )
+        stats = files.copy_into(default_storage, dest, work / FILES, files.Previous(previous[-1] if previous else None))
         log(f"files: {stats.files} ({stats.copied} copied, {stats.files - stats.copied} already in the destination)")
         manifest = {
             "format": FORMAT,

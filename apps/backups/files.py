@@ -65,14 +65,16 @@ def _walk_storage(storage, rel: str) -> Iterator[Entry]:
         dirs, files = storage.listdir(rel)
     except FileNotFoundError:
         return
-    for name in sorted(files):
+    # Folders and files in one name order, as the local walk gives them (see Previous).
+    items = sorted([(name, True) for name in dirs] + [(name, False) for name in files])
+    for name, is_dir in items:
         if _skipped(name):
             continue
         path = f"{rel}/{name}" if rel else name
-        yield Entry(path, storage.size(path), storage.get_modified_time(path).timestamp())
-    for name in sorted(dirs):
-        if not _skipped(name):
-            yield from _walk_storage(storage, f"{rel}/{name}" if rel else name)
+        if is_dir:
+            yield from _walk_storage(storage, path)
+        else:
+            yield Entry(path, storage.size(path), storage.get_modified_time(path).timestamp())
 
 
 def sha256_of(fh) -> str:
@@ -89,14 +91,35 @@ def read_list(path: Path) -> Iterator[Entry]:
             yield Entry(item["path"], item["size"], item["mtime"], item["sha256"])
 
 
-def previous_hashes(snapshot: Path | None) -> dict[str, tuple[int, float, str]]:
-    """path -> (size, mtime, sha256) of the last backup: unchanged files are not read again."""
-    if snapshot is None:
-        return {}
-    try:
-        return {e.path: (e.size, e.mtime, e.sha256) for e in read_list(snapshot / "files.jsonl.gz")}
-    except (OSError, ValueError, KeyError, EOFError):
-        return {}
+def _order(path: str) -> list[str]:
+    return path.split("/")
+
+
+class Previous:
+    """The file list of the last backup, read alongside the walk of the media files.
+
+    Both come in the same order (depth first, names sorted at each level), so one pass over the
+    old list finds each file's previous entry without holding millions of them in memory.
+    """
+
+    def __init__(self, snapshot: Path | None):
+        self._entries = self._read(snapshot / "files.jsonl.gz") if snapshot else iter(())
+        self._current = next(self._entries, None)
+
+    @staticmethod
+    def _read(path: Path) -> Iterator[Entry]:
+        try:
+            yield from read_list(path)
+        except (OSError, ValueError, KeyError, EOFError):
+            return  # an unreadable old list only means every file is read again
+
+    def lookup(self, path: str) -> Entry | None:
+        key = _order(path)
+        while self._current is not None and _order(self._current.path) < key:
+            self._current = next(self._entries, None)
+        if self._current is not None and self._current.path == path:
+            return self._current
+        return None
 
 
 @dataclass
@@ -108,7 +131,7 @@ class CopyStats:
     vanished: int = 0
 
 
-def copy_into(storage, dest: Path, out_list, previous: dict) -> CopyStats:
+def copy_into(storage, dest: Path, out_list, previous: Previous) -> CopyStats:
     """Copy the media files DEST lacks into DEST/objects and write the file list to ``out_list``.
 
     A file whose path, size and time match the last backup keeps its hash without being read;
@@ -120,9 +143,13 @@ def copy_into(storage, dest: Path, out_list, previous: dict) -> CopyStats:
     tmp_dir.mkdir(parents=True, exist_ok=True)
     with gzip.open(out_list, "wt", encoding="utf-8", compresslevel=5) as out:
         for entry in walk(storage):
-            known = previous.get(entry.path)
-            if known and known[0] == entry.size and known[1] == entry.mtime and object_path(dest, known[2]).is_file():
-                entry.sha256 = known[2]
+            known = previous.lookup(entry.path)
+            if (
+                known
+                and (known.size, known.mtime) == (entry.size, entry.mtime)
+                and object_path(dest, known.sha256).is_file()
+            ):
+                entry.sha256 = known.sha256
             else:
                 try:
                     entry.sha256, size = _store_object(storage, entry.path, dest, tmp_dir, stats)

@@ -92,15 +92,24 @@ def test_a_second_backup_copies_only_the_files_of_the_new_plot(media_root, tmp_p
         factories.plot(ptype, seed=seed)
     first = backup(tmp_path / "dest")
     assert first["files"]["copied"] == first["files"]["count"] == 6
+    assert backup(tmp_path / "dest")["files"]["copied"] == 0
 
     factories.plot(ptype, seed=99)
     second = backup(tmp_path / "dest")
     assert second["files"]["count"] == 8
     assert second["files"]["copied"] == 2  # the new image and its thumbnail
     assert second["database"]["tables"]["plots.plot"] == 4
-    assert len(complete_snapshots(tmp_path / "dest")) == 2
+
+    sidecar = media_root / "models" / "1" / "notes.json"
+    sidecar.parent.mkdir(parents=True)
+    sidecar.write_text('{"v": 1}')
+    assert backup(tmp_path / "dest")["files"]["copied"] == 1
+    sidecar.write_text('{"v": 2, "changed": true}')
+    third = backup(tmp_path / "dest")
+    assert third["files"]["copied"] == 1 and third["files"]["count"] == 9
+    assert len(complete_snapshots(tmp_path / "dest")) == 5
     objects = [p for p in (tmp_path / "dest" / "objects").rglob("*") if p.is_file()]
-    assert len(objects) == 8
+    assert len(objects) == 10  # both versions of the changed file are kept
 
 
 def test_a_corrupt_file_in_the_backup_stops_the_restore_before_anything_is_written(
