@@ -157,6 +157,26 @@ EMAIL_BACKEND = (
     else "django.core.mail.backends.dummy.EmailBackend"
 )
 
+# Notifications (apps.notifications, docs/notifications.md): each delivery is tried right after the
+# commit that queued it, then every NOTIFY_INTERVAL seconds by the scheduler, waiting RETRY seconds
+# doubled per attempt (at most RETRY_MAX), until MAX_ATTEMPTS; TIMEOUT bounds one attempt.
+NOTIFY_INTERVAL = env_float("HYDRA_NOTIFY_INTERVAL", 2.0, minimum=0.1)
+NOTIFY_MAX_ATTEMPTS = env_int("HYDRA_NOTIFY_MAX_ATTEMPTS", 12, minimum=1, maximum=100)
+NOTIFY_RETRY_SECONDS = env_float("HYDRA_NOTIFY_RETRY_SECONDS", 5.0, minimum=0.05)
+NOTIFY_RETRY_MAX_SECONDS = env_float("HYDRA_NOTIFY_RETRY_MAX_SECONDS", 900.0, minimum=0.05)
+NOTIFY_TIMEOUT = env_float("HYDRA_NOTIFY_TIMEOUT", 10.0, minimum=0.1)
+# Webhooks are signed (X-Hydra-Signature: sha256=<HMAC of the body>) with the secret of the longest
+# matching URL prefix in HYDRA_WEBHOOK_SECRETS (JSON: {"https://chat.lab/hooks/": "secret"}), else this one.
+WEBHOOK_SECRET = env_str("HYDRA_WEBHOOK_SECRET", "")
+WEBHOOK_SECRETS = env_str("HYDRA_WEBHOOK_SECRETS", "")
+# The electronic logbook: entries POSTed to HYDRA_LOGBOOK_URL ("{logbook}" in it becomes the target's name).
+LOGBOOK_URL = env_str("HYDRA_LOGBOOK_URL", "")
+LOGBOOK_TOKEN = env_str("HYDRA_LOGBOOK_TOKEN", "")
+LOGBOOK_FORMAT = env_str("HYDRA_LOGBOOK_FORMAT", "multipart")
+LOGBOOK_TITLE = env_str("HYDRA_LOGBOOK_TITLE", "{subject}")
+LOGBOOK_BODY = env_str("HYDRA_LOGBOOK_BODY", "{text}")
+LOGBOOK_TAGS = env_list("HYDRA_LOGBOOK_TAGS", ["Hydra"])
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("HYDRA_TIME_ZONE", "UTC")
 USE_I18N = False
