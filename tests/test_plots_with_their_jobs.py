@@ -28,6 +28,7 @@ from apps.plots.models import Plot
 from apps.plots.signals import plots_ingested
 from tests import factories
 from tests.job_processes import ROOT, ThrowawayRedis, Workers, database_url, sending_to, wait_for
+from tests.monitoring.conftest import wait_for_jobs, worker  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PERIOD = "RunPeriod-2021-08"
@@ -84,12 +85,21 @@ class FailAfterTheListeners:
         plots_ingested.disconnect(dispatch_uid="test-fail-after-listeners")
 
 
+def assert_classified_once(model):
+    """The job committed with the plots runs (in-process worker, or a worker thread on the CI broker)."""
+    [job] = wait_for_jobs("classify")
+    assert job.status == Job.Status.DONE, job.log
+    plots = sorted(Plot.objects.values_list("pk", flat=True))
+    assert sorted(Classification.objects.filter(model=model).values_list("plot_id", flat=True)) == plots
+
+
 def assert_nothing_stored():
     assert Plot.objects.count() == 0
     assert Job.objects.count() == 0
     assert media_files() == []
 
 
+@pytest.mark.usefixtures("worker")
 def test_ingest_that_fails_before_its_transaction_ends_leaves_no_plot_no_file_and_no_job(tmp_path):
     exp, pt, model = classifying_type()
     tree = write_tree(tmp_path / "in", [81000, 81001, 81002])
@@ -109,6 +119,7 @@ def test_ingest_that_fails_before_its_transaction_ends_leaves_no_plot_no_file_an
     job = Job.objects.get(kind="classify")
     assert sorted(job.params["plot_ids"]) == sorted(Plot.objects.values_list("pk", flat=True))
     assert len(media_files()) == 6  # image and thumbnail of each
+    assert_classified_once(model)
 
 
 @pytest.fixture
@@ -146,6 +157,7 @@ UPLOADS = {
 }
 
 
+@pytest.mark.usefixtures("worker")
 @pytest.mark.parametrize("kind", UPLOADS)
 def test_an_upload_that_fails_before_its_transaction_ends_answers_503_and_leaves_nothing(kind, uploader):
     exp, pt, model = classifying_type()
@@ -165,6 +177,7 @@ def test_an_upload_that_fails_before_its_transaction_ends_answers_503_and_leaves
     assert len(plots) == count
     assert sorted(Job.objects.get(kind="classify").params["plot_ids"]) == plots
     assert len(media_files()) == 2 * count
+    assert_classified_once(model)
 
 
 CRASH_AFTER_COMMIT = """
