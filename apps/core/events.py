@@ -25,7 +25,7 @@ from django.db import transaction
 
 log = logging.getLogger(__name__)
 
-TOPICS = ("plots", "labels", "jobs", "verdicts", "validation", "alerts")
+TOPICS = ("plots", "labels", "jobs", "verdicts", "validation", "alerts", "notifications")
 
 
 def group_name(topic: str) -> str:
