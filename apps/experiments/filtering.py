@@ -7,9 +7,9 @@ from django import forms
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from apps.experiments.conditions import MAX_LENGTH, ConditionError, Node, parse
+from apps.experiments.conditions import MAX_LENGTH, ConditionError, parse
 from apps.experiments.models import Run
-from apps.experiments.production import RunChoice, choose_runs
+from apps.experiments.production import RunChoice, choose_runs, choose_runs_cached
 
 # The chosen runs (or, when shorter, the others) go into the query as a literal list of up to this
 # many run numbers or ids. A literal list of run numbers lets a plot query scoped to one experiment
@@ -23,7 +23,7 @@ HELP = (
 
 
 class ConditionsField(forms.CharField):
-    """Text that must parse as a condition expression; cleans to the parsed tree (or None)."""
+    """Text that must parse as a condition expression; cleans to the stripped text (or None)."""
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("max_length", MAX_LENGTH)
@@ -35,7 +35,8 @@ class ConditionsField(forms.CharField):
         if not value:
             return None
         try:
-            return parse(value)
+            parse(value)  # kept parsed (lru_cache) for the filter
+            return value
         except ConditionError as exc:
             raise forms.ValidationError(str(exc), code="bad_condition") from None
 
@@ -56,11 +57,11 @@ class ConditionsFilter(filters.Filter):
     def filter(self, qs, value):
         if value is None or value == "":
             return qs
-        tree = value if isinstance(value, Node) else parse(value)
         experiment = None
         if self.parent is not None and self.parent.form.is_bound and hasattr(self.parent.form, "cleaned_data"):
             experiment = self.parent.form.cleaned_data.get("experiment")
-        return filter_by_runs(qs, choose_runs(tree, experiment), self.field_name, self.number_field, experiment)
+        choice = choose_runs_cached(value, experiment) if isinstance(value, str) else choose_runs(value, experiment)
+        return filter_by_runs(qs, choice, self.field_name, self.number_field, experiment)
 
 
 def filter_by_runs(qs, choice: RunChoice, id_field: str, number_field: str | None = None, experiment=None):

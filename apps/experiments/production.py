@@ -13,10 +13,13 @@ For other apps (plots, labels, monitoring, alerts):
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 
 from apps.experiments.conditions import ConditionError, Node, index_values, parse
@@ -57,6 +60,21 @@ def choose_runs(expression, experiment: Experiment | int | None = None) -> RunCh
     universe = dict(runs.values_list("id", "number").iterator(chunk_size=20_000))
     ids = _tree(expression).run_ids(frozenset(universe))
     return RunChoice({pk: universe[pk] for pk in ids}, universe)
+
+
+def choose_runs_cached(expression: str, experiment: Experiment | int | None = None) -> RunChoice:
+    """``choose_runs`` kept PAGE_CACHE_SECONDS (HYDRA_PAGE_CACHE_SECONDS) per expression and
+    experiment, like the browser's other filter choices: paging through one filtered view asks once."""
+    seconds = getattr(settings, "PAGE_CACHE_SECONDS", 0)
+    if not seconds or not isinstance(expression, str):
+        return choose_runs(expression, experiment)
+    experiment_id = getattr(experiment, "pk", experiment)
+    key = f"run-choice:{experiment_id}:{hashlib.sha1(expression.strip().encode()).hexdigest()}"
+    found = cache.get(key)
+    if found is None:
+        found = choose_runs(expression, experiment)
+        cache.set(key, found, seconds)
+    return found
 
 
 def run_ids_matching(expression, experiment: Experiment | int | None = None) -> list[int]:

@@ -12,7 +12,7 @@ from apps.core.integers import out_of_range
 from apps.core.pagination import BadCursor, Page, paginate
 from apps.experiments.conditions import ConditionError, parse
 from apps.experiments.filtering import filter_by_runs
-from apps.experiments.production import choose_runs
+from apps.experiments.production import choose_runs_cached
 from apps.labels.models import Label, LabelClass
 from apps.plots.models import Plot, PlotType
 
@@ -125,7 +125,7 @@ def plots(state: LabelerState):
     if state.conditions:
         # The chosen runs' numbers as a literal list: the index stays (plot type, label, run number).
         experiment = state.plot_type.experiment_id
-        qs = filter_by_runs(qs, choose_runs(state.conditions, experiment), "run_id", "run_number", experiment)
+        qs = filter_by_runs(qs, choose_runs_cached(state.conditions, experiment), "run_id", "run_number", experiment)
     if state.run_min is not None:
         qs = qs.filter(run_number__gte=state.run_min)
     if state.run_max is not None:

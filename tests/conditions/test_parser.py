@@ -167,3 +167,17 @@ def test_a_stored_bad_production_expression_is_ignored(runs):
     Experiment.objects.filter(pk=exp.pk).update(production_conditions="beam_current >")
     exp.refresh_from_db()
     assert run_is_production(made[13], exp) and special_run_ids(exp, [made[13].pk]) == set()
+
+
+def test_run_choices_are_cached_for_page_cache_seconds(runs, settings, django_assert_num_queries):
+    from apps.experiments.production import choose_runs_cached
+
+    exp, made = runs
+    settings.PAGE_CACHE_SECONDS = 5
+    first = choose_runs_cached("beam_current > 100", exp)
+    with django_assert_num_queries(0):
+        again = choose_runs_cached(" beam_current > 100", exp)
+    assert again.chosen == first.chosen == {made[10].pk: 10, made[12].pk: 12}
+    settings.PAGE_CACHE_SECONDS = 0
+    with django_assert_num_queries(2):  # the experiment's runs, one scan for the comparison
+        choose_runs_cached("beam_current > 100", exp)
