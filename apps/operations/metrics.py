@@ -82,6 +82,11 @@ class DatabaseCollector:
             failed.add_metric(["1h"], failures.last_hour)
             failed.add_metric(["24h"], failures.last_day)
             yield failed
+            yield GaugeMetricFamily(
+                "hydra_deliveries_retrying",
+                "Notification deliveries queued again after a failed attempt.",
+                value=failures.retrying,
+            )
 
 
 def _counter(name: str, documentation: str, value: int) -> CounterMetricFamily:

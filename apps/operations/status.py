@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from django.apps import apps as django_apps
 from django.conf import settings
 from django.core.exceptions import FieldError
+from django.db import DatabaseError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -172,14 +173,17 @@ class DeliveryFailures:
     available: bool
     last_hour: int = 0
     last_day: int = 0
+    retrying: int = 0
     message: str = ""
 
 
 def delivery_failures(now=None) -> DeliveryFailures:
     """Failed notification deliveries, read from the notifications app's ``Delivery`` model.
 
-    The hook expects ``Delivery.status`` with a ``"failed"`` value and a ``created_at`` time; an
-    older tree without that model (or with other fields) shows "not available" instead of failing.
+    The hook reads ``Delivery.status`` (``"failed"`` after the last attempt) and ``created_at`` for
+    the windows, and counts as retrying the queued ones whose last attempt left an error
+    (``attempts``, ``last_error``). A tree without that model, or a database without its table yet,
+    shows "not available" instead of failing the page.
     """
     now = now or timezone.now()
     try:
@@ -187,14 +191,18 @@ def delivery_failures(now=None) -> DeliveryFailures:
     except LookupError:
         return DeliveryFailures(False, message="the notifications app keeps no delivery log yet")
     try:
-        failed = model.objects.filter(status="failed")
-        return DeliveryFailures(
-            True,
-            last_hour=failed.filter(created_at__gte=now - dt.timedelta(hours=1)).count(),
-            last_day=failed.filter(created_at__gte=now - dt.timedelta(days=1)).count(),
-        )
+        with transaction.atomic():  # a savepoint: a missing table must not break the request's transaction
+            failed = model.objects.filter(status="failed")
+            return DeliveryFailures(
+                True,
+                last_hour=failed.filter(created_at__gte=now - dt.timedelta(hours=1)).count(),
+                last_day=failed.filter(created_at__gte=now - dt.timedelta(days=1)).count(),
+                retrying=model.objects.filter(status="queued", attempts__gt=0).exclude(last_error="").count(),
+            )
     except FieldError as exc:
         return DeliveryFailures(False, message=f"the delivery log has another shape: {exc}")
+    except DatabaseError as exc:
+        return DeliveryFailures(False, message=f"the delivery log cannot be read: {str(exc)[:200]}")
 
 
 def snapshot() -> dict:

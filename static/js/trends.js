@@ -526,6 +526,10 @@
     for (const select of document.querySelectorAll("[data-trend-nav]")) {
       select.addEventListener("change", () => select.value && window.location.assign(select.value));
     }
+    // The free-text condition axis wins over the list: choosing from the list clears it.
+    const axis = document.getElementById("t-x");
+    const byCondition = document.querySelector("[data-x-condition]");
+    if (axis && byCondition) axis.addEventListener("change", () => (byCondition.value = ""));
     const root = document.getElementById("trend");
     if (!root) return;
     const trend = new Trend(root);
