@@ -57,7 +57,8 @@ def choose_runs(expression, experiment: Experiment | int | None = None) -> RunCh
     """The runs ``expression`` chooses: one index-only query per comparison plus one for the runs
     themselves, combined as sets. Tens of thousands of runs take tens of milliseconds."""
     runs = Run.objects.all() if experiment is None else Run.objects.filter(experiment=experiment)
-    universe = dict(runs.values_list("id", "number").iterator(chunk_size=20_000))
+    # No ordering: Run's default one (experiment, -number) joins the experiment table for its name.
+    universe = dict(runs.order_by().values_list("id", "number").iterator(chunk_size=20_000))
     ids = _tree(expression).run_ids(frozenset(universe))
     return RunChoice({pk: universe[pk] for pk in ids}, universe)
 
