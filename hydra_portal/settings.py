@@ -176,6 +176,13 @@ LOGBOOK_FORMAT = env_str("HYDRA_LOGBOOK_FORMAT", "multipart")
 LOGBOOK_TITLE = env_str("HYDRA_LOGBOOK_TITLE", "{subject}")
 LOGBOOK_BODY = env_str("HYDRA_LOGBOOK_BODY", "{text}")
 LOGBOOK_TAGS = env_list("HYDRA_LOGBOOK_TAGS", ["Hydra"])
+# Shift briefs (apps.briefs): where they go for an experiment without a schedule (the schedule, in the
+# admin, names its own), the portal address put before links in the text, and how much they list.
+BRIEF_EMAIL_TO = env_str("HYDRA_BRIEF_EMAIL_TO", "")
+BRIEF_LOGBOOK = env_str("HYDRA_BRIEF_LOGBOOK", "default")
+BRIEF_BASE_URL = env_str("HYDRA_BRIEF_BASE_URL", "")
+BRIEF_THUMBNAILS = env_int("HYDRA_BRIEF_THUMBNAILS", 12, minimum=1, maximum=100)
+BRIEF_MIN_STREAK = env_int("HYDRA_BRIEF_MIN_STREAK", 3, minimum=1, maximum=100)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("HYDRA_TIME_ZONE", "UTC")
