@@ -13,6 +13,7 @@ from django.urls import reverse
 from apps.briefs.choices import BriefStatus, ScheduleKind
 
 EMAIL_RE = re.compile(r"^[^@\s,]+@[^@\s,]+\.[^@\s,]+$")
+LOGBOOK_RE = re.compile(r"^[\w][\w.\-]*$")
 
 
 def split_list(text: str) -> list[str]:
@@ -92,6 +93,8 @@ class ShiftSchedule(models.Model):
         bad = [e for e in self.emails() if not EMAIL_RE.match(e)]
         if bad:
             raise ValidationError({"email_to": f"Not an e-mail address: {', '.join(bad[:3])}."})
+        if self.logbook and not LOGBOOK_RE.match(self.logbook):
+            raise ValidationError({"logbook": "A logbook name is letters, digits, dots, dashes and underscores."})
 
 
 class Brief(models.Model):

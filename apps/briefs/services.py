@@ -55,6 +55,16 @@ def create(experiment, since, until, user=None, shift_name: str = "", note: str 
     return brief
 
 
+def write(experiment, since, until, user=None, shift_name: str = "", note: str = "", send_now: bool = False) -> Brief:
+    """A brief on demand: kept as a draft, or sent at once (both or nothing: a brief that cannot be
+    sent is not kept either)."""
+    with transaction.atomic():
+        brief = create(experiment, since, until, user, shift_name, note)
+        if send_now:
+            brief, _ = send(brief, user)
+    return brief
+
+
 def set_note(brief: Brief, note: str, user) -> Brief:
     """The crew's note for the next shift, on a draft only."""
     with transaction.atomic():
@@ -70,13 +80,16 @@ def set_note(brief: Brief, note: str, user) -> Brief:
 
 
 def recipients(experiment) -> tuple[list[str], str]:
-    """E-mail addresses and logbook target of the experiment's schedule (settings where it has none)."""
+    """E-mail addresses and logbook target of the experiment's schedule (settings where it has none);
+    no logbook entry where no logbook is configured (HYDRA_LOGBOOK_URL)."""
     from django.conf import settings
 
     schedule = ShiftSchedule.objects.filter(experiment=experiment).first()
     if schedule is not None:
-        return schedule.emails(), schedule.logbook
-    return split_list(getattr(settings, "BRIEF_EMAIL_TO", "")), getattr(settings, "BRIEF_LOGBOOK", "default")
+        emails, logbook = schedule.emails(), schedule.logbook
+    else:
+        emails, logbook = split_list(getattr(settings, "BRIEF_EMAIL_TO", "")), getattr(settings, "BRIEF_LOGBOOK", "")
+    return emails, logbook if getattr(settings, "LOGBOOK_URL", "") else ""
 
 
 def send(brief: Brief, user=None) -> tuple[Brief, bool]:

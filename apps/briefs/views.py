@@ -80,19 +80,26 @@ def brief_note(request, pk: int):
         form.add_error(None, exc.messages[0])
         return _detail(request, brief, note_form=form, status=409)
     if "send" in request.POST:
+        return _send(request, brief)
+    messages.success(request, "Note saved.")
+    return redirect(brief)
+
+
+def _send(request, brief: Brief):
+    try:
         brief, did = services.send(brief, request.user)
-        messages.success(request, "Brief sent." if did else "This brief had been sent already.")
-    else:
-        messages.success(request, "Note saved.")
+    except ValidationError as exc:
+        form = NoteForm(initial={"note": brief.note})
+        form.add_error(None, exc.messages[0])
+        return _detail(request, _get_brief(brief.pk), note_form=form, status=409)
+    messages.success(request, "Brief sent." if did else "This brief had been sent already.")
     return redirect(brief)
 
 
 @require_POST
 def brief_send(request, pk: int):
     _require_writer(request)
-    brief, did = services.send(_get_brief(pk), request.user)
-    messages.success(request, "Brief sent." if did else "This brief had been sent already.")
-    return redirect(brief)
+    return _send(request, _get_brief(pk))
 
 
 @require_http_methods(["GET", "POST"])
@@ -113,10 +120,12 @@ def brief_new(request):
         preview = services.preview(experiment, d["start"], d["end"], d["shift"], d["note"])
         context = {"form": form, "experiment": experiment, "brief": preview, "c": preview.content}
         return render(request, "briefs/new.html", context)
-    brief = services.create(experiment, d["start"], d["end"], request.user, d["shift"], d["note"])
-    if "send" in request.POST:
-        brief, _ = services.send(brief, request.user)
-        messages.success(request, "Brief sent.")
-    else:
-        messages.success(request, "Draft saved: add the note and send it when the shift ends.")
+    try:
+        brief = services.write(
+            experiment, d["start"], d["end"], request.user, d["shift"], d["note"], send_now="send" in request.POST
+        )
+    except ValidationError as exc:
+        form.add_error(None, exc.messages[0])
+        return render(request, "briefs/new.html", {"form": form, "experiment": experiment}, status=409)
+    messages.success(request, "Brief sent." if brief.is_sent else "Draft saved: write the note, then send it.")
     return redirect(brief)

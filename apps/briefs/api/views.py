@@ -16,6 +16,15 @@ from apps.briefs.permissions import WRITE_MESSAGE, can_write
 from apps.core.api.schema import ID_PATTERN
 
 
+def _send(brief, user):
+    try:
+        return services.send(brief, user)
+    except DjangoValidationError as exc:
+        error = exceptions.ValidationError({"detail": exc.messages})
+        error.status_code = 409
+        raise error from None
+
+
 class CanWriteOrReadOnly(ReadOpenOrAuthenticated):
     message = WRITE_MESSAGE
 
@@ -63,11 +72,11 @@ class BriefViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             if d["preview"]:
                 brief = services.preview(d["experiment"], d["since"], d["until"], d["shift_name"], d["note"])
                 return Response(serializers.BriefDetailSerializer(brief).data)
-            brief = services.create(d["experiment"], d["since"], d["until"], request.user, d["shift_name"], d["note"])
+            brief = services.write(
+                d["experiment"], d["since"], d["until"], request.user, d["shift_name"], d["note"], send_now=d["send"]
+            )
         except DjangoValidationError as exc:
             raise exceptions.ValidationError({"detail": exc.messages}) from None
-        if d["send"]:
-            brief, _ = services.send(brief, request.user)
         return Response(serializers.BriefDetailSerializer(brief).data, status=201)
 
     @extend_schema(
@@ -91,5 +100,5 @@ class BriefViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     @action(detail=True, methods=["post"])
     def send(self, request, pk=None):
         """Send the brief (e-mail and logbook, once); ``sent_now`` is false when it had been sent already."""
-        brief, did = services.send(self.get_object(), request.user)
+        brief, did = _send(self.get_object(), request.user)
         return Response({**serializers.BriefDetailSerializer(brief).data, "sent_now": did})

@@ -30,8 +30,7 @@ class Command(BaseCommand):
                 brief = services.preview(experiment, since, until, options["shift"], options["note"])
                 self.stdout.write(brief.text, ending="")
                 return
-            brief = services.create(experiment, since, until, shift_name=options["shift"], note=options["note"])
-            brief, _ = services.send(brief)
+            brief = services.write(experiment, since, until, None, options["shift"], options["note"], send_now=True)
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from None
         self.stdout.write(brief.text, ending="")
