@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from django.core.files.storage import default_storage
+from django.core.files.storage import FileSystemStorage, default_storage
 from django.db import DatabaseError, connections
 
 from . import dump, files
@@ -54,6 +54,9 @@ def backup(dest: Path, alias: str = "default", log=lambda message: None) -> Resu
     """Write a new snapshot under ``dest``; the database dump and the file list come from the same moment."""
     started = time.perf_counter()
     dest = dest.resolve()
+    media = default_storage.location if isinstance(default_storage, FileSystemStorage) else None
+    if media and dest.is_relative_to(Path(media).resolve()):
+        raise BackupError(f"{dest} is inside the media folder {media}; back up to a folder outside it")
     previous = complete_snapshots(dest) if dest.is_dir() else []
     work = _prepare(dest)
     try:

@@ -86,3 +86,9 @@ def test_a_backup_of_another_schema_version_is_refused(backup_dir):
     (snapshot / MANIFEST).write_text(json.dumps(manifest))
     with pytest.raises(CommandError, match="another version of the portal: the migrations of plots differ"):
         call_command("restore", str(backup_dir), force=True, stdout=io.StringIO())
+
+
+def test_a_destination_inside_the_media_folder_is_refused(media_root):
+    with pytest.raises(CommandError, match="inside the media folder"):
+        call_command("backup", str(media_root / "backups"), stdout=io.StringIO())
+    assert not (media_root / "backups").exists()
