@@ -283,6 +283,8 @@ PAGE_CACHE_SECONDS = env_float("HYDRA_PAGE_CACHE_SECONDS", 5.0, minimum=0.0)
 
 # Run Conditions Database that manage.py sync_conditions reads when an experiment names none.
 RCDB_URL = env_str("HYDRA_RCDB_URL", "")
+# How often the scheduler queues a sync of every experiment that names RCDB conditions (0: never).
+RCDB_SYNC_SECONDS = env_float("HYDRA_RCDB_SYNC_SECONDS", 900.0, minimum=0.0)
 
 if REDIS_URL:
     CHANNEL_LAYERS = {

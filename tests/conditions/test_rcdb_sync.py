@@ -213,3 +213,44 @@ def test_the_periodic_job_syncs_and_reports(rcdb_url, tmp_path):
     assert job.kind == JOB_KIND and job.status == Job.Status.DONE, job.message
     assert job.result == {"rcdb_runs": 1, "updated": 1, "unchanged": 0, "not_in_portal": 0}
     assert Run.objects.get(experiment=exp, number=30100).conditions == {"beam_current": 152.5}
+
+
+@pytest.mark.django_db
+def test_the_scheduler_queues_due_syncs_once(rcdb_url, settings, monkeypatch):
+    from apps.experiments import tasks
+    from apps.jobs import scheduler
+
+    assert "experiments.sync_conditions" in {t.name for t in scheduler.tasks()}
+    sent = []
+    monkeypatch.setattr(tasks, "queue_sync", lambda exp, user=None: sent.append(exp.name) or exp)
+    settings.RCDB_URL = ""
+    factories.experiment("With URL", rcdb_conditions="beam_current", rcdb_url=rcdb_url)
+    factories.experiment("No URL", rcdb_conditions="beam_current")
+    factories.experiment("No names", rcdb_url=rcdb_url)
+    assert [e.name for e in tasks.queue_due()] == ["With URL"]
+    settings.RCDB_URL = rcdb_url
+    assert sorted(e.name for e in tasks.queue_due()) == ["No URL", "With URL"]
+
+
+@pytest.mark.django_db
+def test_a_sync_still_waiting_is_not_queued_again(rcdb_url):
+    from apps.experiments import tasks
+
+    exp = factories.experiment("GlueX", rcdb_conditions="beam_current", rcdb_url=rcdb_url)
+    first = tasks.queue_due()
+    assert [j.kind for j in first] == ["sync_conditions"] and first[0].params["experiment"] == exp.pk
+    assert tasks.queue_due() == []
+    Job.objects.filter(pk=first[0].pk).update(status=Job.Status.DONE)
+    assert len(tasks.queue_due()) == 1
+
+
+@pytest.mark.django_db
+def test_without_the_package_the_scheduler_queues_nothing(rcdb_url, monkeypatch, caplog):
+    from apps.experiments import tasks
+
+    factories.experiment("GlueX", rcdb_conditions="beam_current", rcdb_url=rcdb_url)
+    monkeypatch.setitem(sys.modules, "rcdb", None)
+    monkeypatch.setattr(tasks, "_warned", False)
+    assert tasks.queue_due() == [] and tasks.queue_due() == []
+    assert caplog.text.count("the rcdb package is not installed") == 1
+    assert not Job.objects.exists()
