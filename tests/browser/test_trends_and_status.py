@@ -68,7 +68,31 @@ def test_the_trends_page_fits_a_phone(browser_context, followed):  # noqa: F811
     assert page.locator("#trend-canvas").bounding_box()["width"] <= 390
 
 
+def a_year_of_work() -> None:
+    """Daily tallies for a year and a day of timed batches, as the pipeline leaves them."""
+    import datetime as dt
+    import random
+
+    from django.utils import timezone
+
+    from apps.core.timing import record
+    from apps.operations.models import DailyTally
+
+    rng = random.Random(4)
+    today = timezone.localdate()
+    DailyTally.objects.bulk_create(
+        DailyTally(day=today - dt.timedelta(days=d), kind="classified", count=rng.choice([0, 900, 4000, 9000, 15000]))
+        for d in range(1, 330)
+    )
+    for _ in range(30):
+        record("ingest", rng.uniform(0.5, 2.0), 64)
+        record("classification", rng.uniform(4, 9), 64)
+        record("gradcam", rng.uniform(2, 4), 64)
+        record("push", rng.uniform(0.01, 0.05), 64)
+
+
 def test_the_status_page_redraws_its_panel_when_a_job_event_arrives(page, followed):  # noqa: F811
+    a_year_of_work()
     page.goto("/status/")
     wait_live(page)
     expect(page.locator('[data-figure="queued"]')).to_have_text("0")
@@ -77,4 +101,6 @@ def test_the_status_page_redraws_its_panel_when_a_job_event_arrives(page, follow
     expect(page.locator('[data-figure="queued"]')).to_have_text("1")
     expect(page.locator('[data-figure="outbox"]')).to_have_text("1")
     expect(page.locator('tr[data-experiment="gluex-trend"] td.age')).to_have_text(re.compile(r"^\d+ s$"))
+    expect(page.locator('tr[data-stage="classification"] td').nth(2)).to_have_text("1920")
+    page.set_viewport_size({"width": 1280, "height": 1100})
     screenshot(page, "status")
