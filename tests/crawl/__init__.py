@@ -37,6 +37,8 @@ EXTRA_URLS = [
     "/metrics",
     "/status/?part=panel",
     "/trends/type/{empty_type}/",
+    # The delivery log (admins and experts), with a failed delivery and its Retry form.
+    "/notifications/?status=failed",
     # Script endpoints (fetched to prove they answer; a 405 to a GET is right).
     "/labeler/apply",
 ]

@@ -161,6 +161,7 @@ def _build() -> Scene:
     question = Question.objects.get(plot_type=types[0])
     _ok(by_expert.post(f"/questions/{question.pk}/answer/", {"text": "Only if it lasts a run."}), "answer it")
     _alarm(by_expert, types[0])
+    _failed_delivery()
     settle()
 
     jobs = {j.kind + ":" + j.status for j in Job.objects.all()}
@@ -171,6 +172,19 @@ def _build() -> Scene:
     return Scene(
         ids={"plot_type": types[0].pk, "empty_type": empty.pk, "classified_plot": classified.first().pk},
     )
+
+
+def _failed_delivery() -> None:
+    """A logbook entry with no logbook set up: the delivery log shows it failed, with its Retry form."""
+    from apps.notifications import notify, services
+
+    (row,) = notify("logbook:default", "Shift brief", "Nothing to report.")
+    deadline = time.monotonic() + 30
+    while row.status == "queued" and time.monotonic() < deadline:
+        services.attempt(row.pk)  # or the attempt right after the commit fails it first
+        row.refresh_from_db()
+        time.sleep(0.05)
+    assert row.status == "failed", row.last_error
 
 
 def _alarm(by_expert: Client, plot_type) -> None:
