@@ -36,7 +36,7 @@ class RunFilterSet(filters.FilterSet):
     number = IntegerFilter(help_text="Exactly this run number.")
     number_min = IntegerFilter(field_name="number", lookup_expr="gte", help_text="Lowest run number.")
     number_max = IntegerFilter(field_name="number", lookup_expr="lte", help_text="Highest run number.")
-    conditions = ConditionsFilter(field_name="pk")
+    conditions = ConditionsFilter(field_name="pk", number_field="number")
 
     class Meta:
         model = Run
