@@ -23,6 +23,19 @@ def validate_targets(value) -> None:
     if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
         raise ValidationError("Targets are a list of strings such as email:shift@lab.org.")
     bad = [t for t in value if not TARGET_RE.match(t)]
+    if not bad:
+        try:
+            from apps.notifications.services import InvalidTarget, parse_target
+        except ImportError:
+            return
+        problems = []
+        for target in value:
+            try:
+                parse_target(target)
+            except InvalidTarget as exc:
+                problems.append(f"{target}: {exc}")
+        if problems:
+            raise ValidationError("; ".join(problems))
     if bad:
         raise ValidationError(
             f"{', '.join(bad[:3])}: a target is kind:address, kind one of {', '.join(TARGET_KINDS)}"

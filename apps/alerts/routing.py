@@ -42,7 +42,7 @@ def message(alarm: Alarm, what: str) -> tuple[str, str]:
         "repeated": "ALARM (still firing)",
         "resolved": "Resolved",
     }.get(what, what)
-    subject = f"[Hydra] {head}: {alarm.plot_type.name} — {alarm.get_reason_display()}"
+    subject = f"[Hydra] {head}: {alarm.plot_type.name} ({alarm.get_reason_display()})"
     base = getattr(settings, "PORTAL_URL", "").rstrip("/")
     lines = [
         alarm.summary,
@@ -74,33 +74,33 @@ def payload(alarm: Alarm, what: str) -> dict:
     }
 
 
-def _notify():
-    """The notifications app's ``notify`` (None when it is not installed)."""
+def send(alarm: Alarm, targets: list[str], what: str) -> tuple[list[str], list[str]]:
+    """Queue one notification per target in the notifications outbox, in the caller's transaction.
+
+    Returns (queued, refused): a target the outbox refuses (a malformed address written in an expert
+    contact) is left out with its reason, so that one bad address never stops the alarm itself.
+    """
     try:
         from apps.notifications import notify
+        from apps.notifications.services import InvalidTarget, parse_target
     except ImportError:
-        try:
-            from apps.notifications.services import notify
-        except ImportError:
-            return None
-    return notify
-
-
-def send(alarm: Alarm, targets: list[str], what: str) -> list[str]:
-    """Queue one notification per target in the outbox, in the caller's transaction. Returns the targets."""
-    if not targets:
-        return []
-    subject, text = message(alarm, what)
-    notify = _notify()
-    if notify is None:
         log.warning("no notifications app: alarm %s %s not sent to %s", alarm.pk, what, targets)
-        return []
-    notify(
-        targets,
-        subject=subject,
-        text=text,
-        data=payload(alarm, what),
-        image_plot=alarm.plot_id,
-        source=f"alarm:{alarm.pk}",
-    )
-    return targets
+        return [], [f"{t}: the notifications app is not installed" for t in targets]
+    good, refused = [], []
+    for target in targets:
+        try:
+            parse_target(target)
+            good.append(target)
+        except InvalidTarget as exc:
+            refused.append(f"{target}: {exc}")
+    if good:
+        subject, text = message(alarm, what)
+        notify(
+            good,
+            subject=subject,
+            text=text,
+            payload=payload(alarm, what),
+            image_plot=alarm.plot_id,
+            source=f"alarm:{alarm.pk}",
+        )
+    return good, refused

@@ -130,10 +130,13 @@ def _notify(alarm: Alarm, targets: list[str], what: str, kind: str, now) -> None
     if not targets:
         _event(alarm, kind, f"{what}: no target configured")
         return
-    sent = routing.send(alarm, targets, what)
+    queued, refused = routing.send(alarm, targets, what)
     alarm.last_notified_at = now
     alarm.notifications += 1
-    _event(alarm, kind, f"{what}: sent to {', '.join(targets)}", targets=targets, queued=bool(sent))
+    text = f"{what}: sent to {', '.join(queued) or 'nobody'}"
+    if refused:
+        text += f" (refused: {'; '.join(refused)})"
+    _event(alarm, kind, text, targets=targets, queued=queued, refused=refused)
 
 
 # ------------------------------------------------------------------------------------------ lifecycle

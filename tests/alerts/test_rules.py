@@ -4,6 +4,7 @@ import pytest
 
 from apps.alerts.choices import EventKind, Reason, RuleKind, State
 from apps.alerts.models import Alarm
+from apps.notifications.models import Delivery
 from tests import factories
 from tests.alerts.helpers import Line
 
@@ -41,6 +42,12 @@ def test_a_bad_streak_notifies_the_expert_and_the_shift_crew_once():
         "webhook:http://127.0.0.1:9/hook",
     ]
     assert alarm.notifications == 1
+    # One delivery per target, queued in the outbox with the alarm.
+    assert sorted(Delivery.objects.values_list("channel", "target", "source")) == [
+        ("email", "ann@lab.example", f"alarm:{alarm.pk}"),
+        ("email", "shift@lab.example", f"alarm:{alarm.pk}"),
+        ("webhook", "http://127.0.0.1:9/hook", f"alarm:{alarm.pk}"),
+    ]
 
 
 def test_the_alarm_clears_only_after_m_consecutive_good_runs():
