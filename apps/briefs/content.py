@@ -112,7 +112,7 @@ def bad_verdicts(verdicts, bad_ids) -> dict:
     by_type = list(
         bad.values("plot_type_id", "plot_type__name")
         .annotate(n=Count("id"), n_confirmed=Count("id", filter=Q(confirmed=True)))
-        .order_by("-n_confirmed", "-n", "plot_type__name")[:50]
+        .order_by("-n_confirmed", "-n", "plot_type__name")
     )
     limit = thumbnails()
     worst, seen = [], set()
@@ -138,7 +138,7 @@ def bad_verdicts(verdicts, bad_ids) -> dict:
     return {
         "plot_types": len(by_type),
         "by_type": [
-            {"plot_type": r["plot_type__name"], "verdicts": r["n"], "confirmed": r["n_confirmed"]} for r in by_type
+            {"plot_type": r["plot_type__name"], "verdicts": r["n"], "confirmed": r["n_confirmed"]} for r in by_type[:50]
         ],
         "worst": worst,
     }

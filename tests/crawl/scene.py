@@ -161,6 +161,7 @@ def _build() -> Scene:
     question = Question.objects.get(plot_type=types[0])
     _ok(by_expert.post(f"/questions/{question.pk}/answer/", {"text": "Only if it lasts a run."}), "answer it")
     _alarm(by_expert, types[0])
+    _brief(by_expert, types[0].experiment.slug)
     _failed_delivery()
     settle()
 
@@ -185,6 +186,14 @@ def _failed_delivery() -> None:
         row.refresh_from_db()
         time.sleep(0.05)
     assert row.status == "failed", row.last_error
+
+
+def _brief(by_expert: Client, slug: str) -> None:
+    """A shift brief on demand, kept as a draft: the list links it, its page offers the note and Send."""
+    from apps.briefs.models import Brief
+
+    _ok(by_expert.post(f"/briefs/new?experiment={slug}", {"shift": "Owl"}), "write a shift brief")
+    assert Brief.objects.filter(status="draft", shift_name="Owl").exists()
 
 
 def _alarm(by_expert: Client, plot_type) -> None:
