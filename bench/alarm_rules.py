@@ -7,7 +7,12 @@ verdicts (mostly Good, Bad streaks and a flickering type). Then it sends ``verdi
 run at a time (one batch per run, as the classification worker does per batch) and times the
 evaluation alone: verdicts/s, per-batch p50/p95, alarms opened.
 
-    python bench/alarm_rules.py [--types 64] [--runs 50] [--database-url mysql://root@127.0.0.1:3306/hydra_bench]
+With ``--webhook N`` it then measures N times, one at a time on an idle portal, from a confirmed-Bad
+verdict stored (and ``verdicts_recorded`` sent, as the worker does) to the alarm's signed webhook
+received by an HTTP server on loopback, through the notifications outbox (queued in the alarm's
+transaction, sent by its after-commit thread): p50, p95, max.
+
+    python bench/alarm_rules.py [--types 64] [--runs 50] [--webhook 30] [--database-url mysql://root@127.0.0.1:3306/hydra_bench]
 """
 
 from __future__ import annotations
@@ -173,11 +178,14 @@ def main() -> None:
     parser.add_argument("--types", type=int, default=64)
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--webhook", type=int, default=0, help="also time N verdict → webhook deliveries")
     args = parser.parse_args()
     var = Path(tempfile.mkdtemp(prefix="hydra-bench-alarms-"))
     try:
         setup(var, args.database_url)
         evaluate(args.types, args.runs)
+        if args.webhook:
+            webhook_latency(args.webhook)
     finally:
         shutil.rmtree(var, ignore_errors=True)
 
@@ -190,9 +198,13 @@ def evaluate(n_types: int, n_runs: int) -> None:
     from apps.monitoring.signals import verdicts_recorded
 
     logging.getLogger("apps.alerts").setLevel(logging.ERROR)
+    from django.conf import settings
     from django.urls import reverse
 
     reverse("alarm-list")  # load the URL configuration first, as a running portal has
+    # Deliveries are queued with the alarms (that is timed) but not sent from this process meanwhile:
+    # their threads would share its CPU time; the webhook phase sends them.
+    settings.NOTIFY_SEND_ON_COMMIT = False
     exp, types, models, classes, batches = build(n_types, n_runs)
     from apps.alerts.models import AlarmEvent
 
@@ -226,6 +238,107 @@ def evaluate(n_types: int, n_runs: int) -> None:
         f"alarms: {alarms.count()} opened "
         f"({alarms.filter(reason='flicker').count()} flicker, {alarms.exclude(state='resolved').count()} still open)"
     )
+
+
+def webhook_latency(samples: int) -> None:
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from django.conf import settings
+
+    from apps.alerts.models import Rule
+    from apps.experiments.models import Campaign, Experiment, Run, RunPeriod
+    from apps.labels.defaults import ensure_default_classes
+    from apps.monitoring.models import Classification, ClassifierModel
+    from apps.monitoring.signals import verdicts_recorded
+    from apps.plots.models import Plot, PlotGroup, PlotType
+
+    received: dict[int, float] = {}
+    arrived = threading.Condition()
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            now = time.perf_counter()
+            self.send_response(200)
+            self.end_headers()
+            alarm = json.loads(body)["payload"]["alarm"]
+            with arrived:
+                received.setdefault(alarm, now)
+                arrived.notify_all()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    settings.WEBHOOK_SECRET = "bench"
+    settings.NOTIFY_SEND_ON_COMMIT = True
+    url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+
+    exp = Experiment.objects.create(name="Bench webhook")
+    classes = {c.name: c for c in ensure_default_classes(exp)}
+    period = RunPeriod.objects.create(experiment=exp, name="RunPeriod-2025-02")
+    campaign = Campaign.objects.create(experiment=exp, name="online")
+    group = PlotGroup.objects.create(experiment=exp, name="Shift")
+    Rule.objects.create(
+        experiment=exp,
+        name="Shift Bad",
+        plot_group=group,
+        kind="confirmed_bad",
+        notify_expert=False,
+        targets=[f"webhook:{url}"],
+    )
+    run = Run.objects.create(experiment=exp, run_period=period, number=20_000)
+    latencies = []
+    for i in range(samples):
+        plot_type = PlotType.objects.create(experiment=exp, name=f"HOOK_{i:03d}")
+        group.plot_types.add(plot_type)
+        model = ClassifierModel.objects.create(
+            plot_type=plot_type,
+            version=1,
+            status="ready",
+            label_map=["Bad", "Good"],
+            class_ids=[classes["Bad"].pk, classes["Good"].pk],
+        )
+        plot = Plot.objects.create(
+            plot_type=plot_type,
+            run=run,
+            campaign=campaign,
+            experiment=exp,
+            run_period=period,
+            run_number=run.number,
+            image=f"x/h{i}.png",
+            thumbnail=f"x/h{i}_t.png",
+            sha256="0" * 64,
+            size_bytes=1,
+            width=1,
+            height=1,
+        )
+        time.sleep(0.2)  # idle between samples
+        start = time.perf_counter()
+        store([plot], 0, [plot_type], {plot_type.pk: model}, {"Good": classes["Bad"], "Bad": classes["Bad"]})
+        ids = list(plot.classifications.values_list("id", flat=True))
+        verdicts_recorded.send(Classification, classification_ids=ids)
+        alarm = plot_type_alarm(plot_type)
+        with arrived:
+            if not arrived.wait_for(lambda alarm=alarm: alarm in received, timeout=30):
+                raise SystemExit(f"the webhook of alarm {alarm} did not arrive within 30 s")
+        latencies.append(received[alarm] - start)
+    server.shutdown()
+    ordered = sorted(latencies)
+    p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+    print(
+        f"confirmed-Bad verdict → webhook received ({samples} alarms): "
+        f"p50 {statistics.median(latencies) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms"
+    )
+
+
+def plot_type_alarm(plot_type) -> int:
+    from apps.alerts.models import Alarm
+
+    return Alarm.objects.filter(plot_type=plot_type).values_list("id", flat=True).get()
 
 
 if __name__ == "__main__":
