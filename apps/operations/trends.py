@@ -167,7 +167,7 @@ def _fetch(queryset) -> list[tuple]:
     sql, params = queryset.query.get_compiler(queryset.db).as_sql()
     with connections[queryset.db].cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.fetchall()
+        return list(cursor.fetchall())  # MySQLdb gives a tuple
 
 
 def plot_type_series(plot_type: PlotType, query: TrendQuery) -> dict:
