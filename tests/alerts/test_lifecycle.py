@@ -149,3 +149,15 @@ def test_every_change_is_announced_on_the_alerts_topic(django_capture_on_commit_
     whats = [p["what"] for topic, kind, p in sent if topic == "alerts"]
     assert whats == ["fired", "acknowledged", "resolved"]
     assert all(p["plot_type_name"] == "CDC_occupancy" for topic, _, p in sent if topic == "alerts")
+
+
+def test_the_scheduler_runs_the_alarm_pass_every_minute():
+    from apps.jobs import scheduler
+
+    task = {t.name: t for t in scheduler.tasks()}["alarms"]
+    assert task.every == 60
+    line = Line()
+    alarm = fired(line, escalate_after_minutes=1, escalation_targets=["email:boss@lab.example"])
+    Alarm.objects.filter(pk=alarm.pk).update(opened_at=timezone.now() - timedelta(minutes=2))
+    assert task.func() == {"escalated": 1, "repeated": 0, "stale": 0}
+    assert Alarm.objects.get().escalated_at is not None
