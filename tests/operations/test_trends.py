@@ -75,6 +75,12 @@ def test_a_numeric_run_condition_or_the_run_start_can_be_the_x_axis(client, foll
     assert by_current["x_label"] == "Run condition beam_current"
     by_time = series(client, url, x="time")
     assert by_time["points"]["x"] == [int(followed.started[r].timestamp()) for r in range(100, 106)]
+    # A run without a start time is placed when its plot was classified.
+    run = followed.plots[105].run
+    run.started_at = None
+    run.save()
+    classified = followed.plots[105].classifications.get().created_at
+    assert series(client, url, x="time")["points"]["x"][-1] == int(classified.timestamp())
     # A condition some runs lack leaves those runs out, and says how many.
     followed.plots[100].run.conditions = {}
     followed.plots[100].run.save()
