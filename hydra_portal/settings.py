@@ -165,6 +165,10 @@ NOTIFY_MAX_ATTEMPTS = env_int("HYDRA_NOTIFY_MAX_ATTEMPTS", 12, minimum=1, maximu
 NOTIFY_RETRY_SECONDS = env_float("HYDRA_NOTIFY_RETRY_SECONDS", 5.0, minimum=0.05)
 NOTIFY_RETRY_MAX_SECONDS = env_float("HYDRA_NOTIFY_RETRY_MAX_SECONDS", 900.0, minimum=0.05)
 NOTIFY_TIMEOUT = env_float("HYDRA_NOTIFY_TIMEOUT", 10.0, minimum=0.1)
+# Activation gate (apps.monitoring.gating): a new model replaces the active one only when its Bad recall
+# and accuracy on the same test runs are not lower by more than the tolerance, and never under the floor.
+ACTIVATION_TOLERANCE = env_float("HYDRA_ACTIVATION_TOLERANCE", 0.01, minimum=0.0, maximum=1.0)
+ACTIVATION_MIN_ACCURACY = env_float("HYDRA_ACTIVATION_MIN_ACCURACY", 0.5, minimum=0.0, maximum=1.0)
 # Webhooks are signed (X-Hydra-Signature: sha256=<HMAC of the body>) with the secret of the longest
 # matching URL prefix in HYDRA_WEBHOOK_SECRETS (JSON: {"https://chat.lab/hooks/": "secret"}), else this one.
 WEBHOOK_SECRET = env_str("HYDRA_WEBHOOK_SECRET", "")

@@ -59,6 +59,9 @@ class HyperParameters:
     weights: str | None = None
     bad_class: str = "Bad"
     options: dict = field(default_factory=dict)
+    # Confirmation: per class, the precision confirmed verdicts must reach on the calibration runs
+    # (ml.calibration); classes not named keep the max-F1 threshold.
+    target_precision: dict = field(default_factory=lambda: {"Good": 0.99})
 
     @classmethod
     def from_dict(cls, values: dict | None) -> HyperParameters:
@@ -92,6 +95,10 @@ class HyperParameters:
             raise ValueError(f"learning_rate must be in (0, 10), got {self.learning_rate}")
         if not (0 <= self.validation_fraction < 1 and 0 <= self.test_fraction < 1):
             raise ValueError("validation_fraction and test_fraction must be in [0, 1)")
+        if not isinstance(self.target_precision, dict) or not all(
+            isinstance(v, int | float) and 0 < v <= 1 for v in self.target_precision.values()
+        ):
+            raise ValueError('target_precision maps class names to a precision in (0, 1], e.g. {"Good": 0.99}')
 
     def resolved_input_shape(self) -> tuple[int, int, int]:
         from ml import architectures

@@ -22,6 +22,7 @@ from apps.labels.models import LabelClass
 from apps.monitoring.models import ActiveModel, Classification, ClassifierModel
 from apps.monitoring.signals import verdicts_recorded
 from apps.plots.models import Plot
+from ml.calibration import apply_temperature
 
 log = logging.getLogger(__name__)
 BATCH_SIZE = 64
@@ -50,6 +51,11 @@ def get_classifier(model: ClassifierModel):
         while len(_cache) > MAX_CACHED_MODELS:
             _cache.popitem(last=False)
         return classifier
+
+
+def model_temperature(model: ClassifierModel) -> float | None:
+    """The temperature that calibrates the model's scores (None: not calibrated, scores as they are)."""
+    return ((model.metrics or {}).get("calibration") or {}).get("temperature")
 
 
 def clear_cache() -> None:
@@ -138,7 +144,8 @@ def classify(plot_ids, job=None, model_id: int | None = None, gradcam: bool = Tr
 def _classify_batch(classifier, model, classes, thresholds, batch, counts, gradcam: bool) -> None:
     with timed("classification", len(batch)):
         images = classifier.load(files.local_paths([p.image for p in batch]))
-        scores = classifier.predict_arrays(images)
+        # Calibrated probabilities: the temperature fitted on the model's calibration runs (ml.calibration).
+        scores = apply_temperature(classifier.predict_arrays(images), model_temperature(model))
         verdicts = classifier.verdicts(scores, thresholds)
     heat = None
     if gradcam:

@@ -141,8 +141,10 @@ def request_training(
 
     Retraining is skipped when a ready (or queued, or training) model of this plot type was
     made from the same training-data fingerprint with the same architecture and
-    hyper-parameters; ``force`` trains anyway. ``activate`` True makes the model active when
-    it is ready; None (the default) does so only for plot types without an active model.
+    hyper-parameters; ``force`` trains anyway. When it is ready the model becomes active for each
+    plot type where the activation gate lets it (``apps.monitoring.gating``: not worse than the
+    active model on the same test runs, not one verdict for everything); ``activate`` False never
+    activates it (None and True both mean: when the gate lets it).
     ``shared_with`` adds plot types of the same experiment: one model learns from all of
     them and may classify each. ``classify_after`` then gives the plots of the types it was
     activated for their first verdicts; ``defer`` holds the job until the portal serves
@@ -213,10 +215,16 @@ def activate(model: ClassifierModel, user=None, note: str = "", check: bool = Tr
     """Make ``model`` the active model of its plot types (all it covers, or ``plot_types``).
 
     Each activation is logged: who, when, and which model it replaced. Returns the log entry
-    of the model's own plot type (or of the first one activated).
+    of the model's own plot type (or of the first one activated). By hand (``check``), a model the
+    activation gate found worse needs a reason in ``note`` (``apps.monitoring.gating``).
     """
+    from apps.monitoring import gating
+
     if check and not can_activate(user):
         raise PermissionDenied("Activating a model needs the permission monitoring.activate_model.")
+    override = check and gating.found_worse(model)
+    if check:
+        note = gating.check_manual(model, note)
     if model.status != ClassifierModel.Status.READY:
         raise ValidationError(f"only a ready model can be activated; {model} is {model.status}")
     covered = model.covered_type_ids()
@@ -242,6 +250,7 @@ def activate(model: ClassifierModel, user=None, note: str = "", check: bool = Tr
                 plot_type=type_id,
                 previous=previous.pk if previous else None,
                 note=note[:200],
+                **({"override": gating.why_worse(model)[:500]} if override else {}),
             )
             publish_on_commit(
                 "verdicts",

@@ -8,13 +8,14 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
+import numpy as np
 from django.db import transaction
 from django.utils import timezone
 
 from apps.core import files
-from apps.monitoring import services
-from apps.monitoring.models import ActiveModel, ClassifierModel
-from ml import data, evaluation, model_files
+from apps.monitoring import gating, services
+from apps.monitoring.models import ClassifierModel
+from ml import calibration, data, evaluation, model_files
 from ml.training import HyperParameters, train
 
 log = logging.getLogger(__name__)
@@ -64,17 +65,52 @@ def _disagreements(examples, scores, classes) -> list[dict]:
     return rows[:MAX_DISAGREEMENTS]
 
 
-def _evaluate(keras_model, examples, classes, input_shape, bad_class: str) -> dict:
+def _evaluate(keras_model, examples, classes, input_shape, bad_class: str, targets: dict | None = None) -> dict:
+    """Scores on the held-out ``examples``, calibrated and measured on separate runs.
+
+    The held-out runs are split by run into calibration runs (temperature and confirmation
+    thresholds are fitted there, ``ml.calibration``) and test runs (every figure is measured there).
+    With one held-out run both are that run, and the metrics say so.
+    """
     images = data.load_images([e.path for e in examples], input_shape)
     scores = keras_model.predict(images, verbose=0, batch_size=64) if len(images) else images.reshape(0, len(classes))
     index = {c: i for i, c in enumerate(classes)}
     known = [i for i, e in enumerate(examples) if e.label in index]
     scores = scores[known] if len(known) else scores[:0]
     examples = [examples[i] for i in known]
-    truth = [index[e.label] for e in examples]
-    result = evaluation.evaluate(scores, truth, classes, bad_class)
-    result["per_plot_type"] = evaluation.per_group(scores, truth, [e.group for e in examples], classes, bad_class)
-    result["disagreements"] = _disagreements(examples, scores, classes)
+    truth = np.asarray([index[e.label] for e in examples], dtype=int)
+    scores = np.asarray(scores, dtype=float).reshape(-1, len(classes))
+    cal_runs, test_runs = calibration.split_runs([e.run for e in examples])
+    cal = np.asarray([e.run in cal_runs for e in examples], dtype=bool)
+    test = np.asarray([e.run in test_runs for e in examples], dtype=bool)
+    temperature, thresholds, unconfirmed, nll_before, nll_after = calibration.calibrate(
+        scores[cal], truth[cal], classes, targets
+    )
+    scaled = calibration.apply_temperature(scores, temperature)
+    tested = [e for e, t in zip(examples, test, strict=True) if t]
+    result = evaluation.evaluate(scaled[test], truth[test], classes, bad_class)
+    values = {name: t["value"] for name, t in thresholds.items()}
+    share = calibration.unconfirmed_share(scaled[test], classes, values)
+    result["thresholds"] = thresholds
+    result["confirmed_share"] = None if share is None else round(1 - share, 4)
+    result["calibration"] = {
+        "temperature": temperature,
+        "calibration_runs": sorted(cal_runs),
+        "test_runs": sorted(test_runs),
+        "calibration_plots": int(cal.sum()),
+        "unconfirmed_share": unconfirmed,
+        "targets": dict(targets or {}),
+        "nll_before": round(nll_before, 4),
+        "nll_after": round(nll_after, 4),
+        "separate": not (cal_runs & test_runs),
+    }
+    result["per_plot_type"] = evaluation.per_group(
+        scaled[test], truth[test], [e.group for e in tested], classes, bad_class
+    )
+    result["disagreements"] = _disagreements(tested, scaled[test], classes)
+    result["predicted_classes"] = gating.predicted_classes(scaled[test], classes)
+    result["truth_classes"] = sorted({e.label for e in tested})
+    result["test_examples"] = tested
     return result
 
 
@@ -124,7 +160,7 @@ def _train(model: ClassifierModel, job, activate: bool | None, classify: bool = 
     shape = result.hyper_parameters.resolved_input_shape()
     tested = result.split.test or result.split.validation
     evaluated_on = "test" if result.split.test else "validation"
-    metrics = _evaluate(result.model, tested, result.classes, shape, hp.bad_class)
+    metrics = _evaluate(result.model, tested, result.classes, shape, hp.bad_class, hp.target_precision)
     relpath = model_relpath(model)
     info = model_files.ModelInfo(
         label_map=result.classes,
@@ -132,7 +168,10 @@ def _train(model: ClassifierModel, job, activate: bool | None, classify: bool = 
         architecture=hp.architecture,
         hyper_parameters=result.hyper_parameters.as_dict(),
         fingerprint=result.fingerprint,
-        metrics={k: metrics[k] for k in ("tested_on", "accuracy", "bad_recall", "bad_precision")},
+        metrics={
+            **{k: metrics[k] for k in ("tested_on", "accuracy", "bad_recall", "bad_precision")},
+            "temperature": metrics["calibration"]["temperature"],
+        },
     )
     files.save_model(lambda path: model_files.save(result.model, path, info), relpath)
 
@@ -151,6 +190,7 @@ def _train(model: ClassifierModel, job, activate: bool | None, classify: bool = 
         "per_class": metrics["per_class"],
         "per_plot_type": metrics["per_plot_type"],
         "disagreements": metrics["disagreements"],
+        "calibration": metrics["calibration"],
         "counts": result.counts,
         "notes": result.notes,
         "training_seconds": round(result.seconds, 1),
@@ -163,14 +203,11 @@ def _train(model: ClassifierModel, job, activate: bool | None, classify: bool = 
     model.error = ""
     model.save()
     model.remove_checkpoint()
-    covered = model.covered_type_ids()
-    if activate is True:
-        targets = covered
-    elif activate is None:
-        taken = set(ActiveModel.objects.filter(plot_type_id__in=covered).values_list("plot_type_id", flat=True))
-        targets = [t for t in covered if t not in taken]
-    else:
-        targets = []
+    gate = _gate(model, metrics, hp.bad_class)
+    model.metrics = {**model.metrics, "gate": gate}
+    model.save(update_fields=["metrics"])
+    # Activation after training is always gated (apps.monitoring.gating); False never activates.
+    targets = gating.passing_types(gate) if activate is not False else []
     should_activate = bool(targets)
     if should_activate:
         with transaction.atomic():
@@ -186,6 +223,8 @@ def _train(model: ClassifierModel, job, activate: bool | None, classify: bool = 
         if accuracy
         else (f"{model} ready")
     )
+    if not should_activate and activate is not False:
+        summary += "; not activated: " + (gating.why_worse(model) or "the active model stays")
     job.finish(
         summary + (" and activated" if should_activate else ""),
         model=model.pk,
@@ -193,8 +232,25 @@ def _train(model: ClassifierModel, job, activate: bool | None, classify: bool = 
         accuracy=accuracy,
         bad_recall=metrics["bad_recall"],
         activated=should_activate,
+        gate={"worse": gate["worse"], "reasons": gate["reasons"]},
     )
     return model
+
+
+def _gate(model: ClassifierModel, metrics: dict, bad_class: str) -> dict:
+    """Compare the candidate with the models active now, on the candidate's test runs."""
+    from apps.plots.models import PlotType
+
+    names = dict(PlotType.objects.filter(pk__in=model.covered_type_ids()).values_list("pk", "name"))
+    active = gating.active_figures(model, metrics["test_examples"], bad_class=bad_class)
+    return gating.decide(
+        metrics["per_plot_type"],
+        active,
+        names,
+        metrics["predicted_classes"],
+        metrics["truth_classes"],
+        metrics["accuracy"],
+    )
 
 
 def evaluation_examples(model: ClassifierModel) -> list[data.Example]:
@@ -216,7 +272,8 @@ def run_evaluation(model_id: int, job) -> ClassifierModel:
     examples = evaluation_examples(model)
     job.report(0.1, f"evaluating on {len(examples)} plots")
     bad = (model.hyper_parameters or {}).get("bad_class", "Bad")
-    metrics = _evaluate(keras_model, examples, list(info.label_map), tuple(info.input_shape), bad)
+    targets = (model.hyper_parameters or {}).get("target_precision", {"Good": 0.99})
+    metrics = _evaluate(keras_model, examples, list(info.label_map), tuple(info.input_shape), bad, targets)
     model.confusion_matrix = {"matrix": metrics["confusion_matrix"], "histograms": metrics["histograms"]}
     model.thresholds = _keep_user_thresholds(model.thresholds, metrics["thresholds"])
     model.metrics = {
@@ -226,6 +283,7 @@ def run_evaluation(model_id: int, job) -> ClassifierModel:
         "per_class": metrics["per_class"],
         "per_plot_type": metrics["per_plot_type"],
         "disagreements": metrics["disagreements"],
+        "calibration": metrics["calibration"],
         "evaluated_at": timezone.now().isoformat(timespec="seconds"),
     }
     model.save(update_fields=["confusion_matrix", "thresholds", "metrics"])
