@@ -96,6 +96,7 @@ def notify(
     image_plot: int | None = None,
     dedupe_key: str | None = None,
     source: str = "",
+    strict: bool = False,
 ) -> list[Delivery]:
     """Queue a notification in the caller's transaction; it is sent once that commits.
 
@@ -108,16 +109,19 @@ def notify(
     ``payload`` (or ``data``) is the machine-readable part; ``image`` a plot image's storage path
     (``image_plot``: a plot id, whose image and run number are used); ``dedupe_key`` makes it
     once-only (with several targets each gets ``<key>:<target>``). Returns the rows queued now
-    (a target already queued under its key is left out). Raises InvalidTarget before writing anything.
+    (a target already queued under its key is left out).
+
+    A malformed target must not undo the event it is about: it is written as a failed delivery
+    with the reason (shown in the delivery log), the others are sent. With ``strict=True`` it
+    raises InvalidTarget instead, before anything is written (for forms and the API).
     """
     args = list(args)
     if len(args) >= 2 and isinstance(args[0], str) and args[0] in CHANNELS and ":" not in args[0]:
         channel, address = args.pop(0), args.pop(0)
-        targets = [(channel, check_target(channel, str(address).strip()))]
+        targets = [(channel, str(address).strip())]
     elif args:
         first = args.pop(0)
-        specs = [first] if isinstance(first, str) else list(first)
-        targets = [parse_target(spec) for spec in specs]
+        targets = [first] if isinstance(first, str) else list(first)
     else:
         raise TypeError("notify() needs a target")
     if args:
@@ -136,7 +140,26 @@ def notify(
         image_plot=image_plot,
         dedupe_key=dedupe_key,
         source=source,
+        strict=strict,
     )
+
+
+def check_targets(targets: Iterable[str]) -> list[str]:
+    """The reasons the targets are malformed (empty when all are fine): for forms and the API."""
+    problems = []
+    for spec in targets:
+        try:
+            parse_target(spec)
+        except InvalidTarget as exc:
+            problems.append(str(exc))
+    return problems
+
+
+def _split(target) -> tuple[str, str]:
+    if isinstance(target, str):
+        return parse_target(target)
+    channel, address = target
+    return channel, check_target(channel, str(address).strip())
 
 
 def fan_out(
@@ -150,10 +173,23 @@ def fan_out(
     image_plot: int | None = None,
     dedupe_key: str | None = None,
     source: str = "",
+    strict: bool = False,
 ) -> list[Delivery]:
-    """Queue one delivery per target (specs like ``"email:ann@lab.org"`` or (channel, address) pairs)."""
-    pairs = [parse_target(t) if isinstance(t, str) else (t[0], check_target(t[0], t[1])) for t in targets]
+    """Queue one delivery per target (specs like ``"email:ann@lab.org"`` or (channel, address) pairs).
+
+    Malformed targets raise InvalidTarget with ``strict``, else become failed deliveries (see notify).
+    """
+    pairs, malformed = [], []
+    for target in targets:
+        try:
+            pairs.append(_split(target))
+        except InvalidTarget as exc:
+            if strict:
+                raise
+            malformed.append((target, str(exc)))
     pairs = list(dict.fromkeys(pairs))
+    if malformed:
+        _record_malformed(malformed, subject, text, source)
     if not pairs:
         return []
     payload = dict(payload or {})
@@ -197,6 +233,30 @@ def fan_out(
             for row in queued:
                 publish_on_commit("notifications", "notifications.delivery", row.as_event())
     return queued
+
+
+def _record_malformed(malformed, subject: str, text: str, source: str) -> None:
+    """Malformed targets as failed deliveries, so the delivery log shows what was not sent and why."""
+    now = timezone.now()
+    for target, reason in malformed:
+        spec = target if isinstance(target, str) else ":".join(str(part) for part in target)
+        channel, _, address = spec.partition(":")
+        channel = channel.strip().lower()
+        log.warning("notification to %r not sent: %s", spec, reason)
+        if channel not in CHANNELS:
+            continue  # no channel to file it under: the log line above is all
+        row = Delivery.objects.create(
+            channel=channel,
+            target=address[:500],
+            subject=(subject or "")[:300],
+            body=text or "",
+            source=(source or "")[:100],
+            status=Status.FAILED,
+            last_error=f"not sent: {reason}"[:2000],
+            created_at=now,
+            next_attempt_at=now,
+        )
+        publish_on_commit("notifications", "notifications.delivery", row.as_event())
 
 
 # ------------------------------------------------------------------------------------------ sending

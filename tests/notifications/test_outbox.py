@@ -44,10 +44,21 @@ def test_every_form_queues_the_same_rows():
         (["nocolon"], "write channel:address"),
     ],
 )
-def test_a_bad_target_writes_nothing(targets, message):
+def test_strict_a_bad_target_writes_nothing(targets, message):
     with pytest.raises(services.InvalidTarget, match=message.replace("(", r"\(").replace(")", r"\)")):
-        notify(targets, subject="S", text="T")
+        notify(targets, subject="S", text="T", strict=True)
     assert not Delivery.objects.exists()
+    assert message in " ".join(services.check_targets(targets))
+
+
+def test_a_bad_target_is_logged_as_failed_and_the_others_are_sent():
+    rows = notify(["email:ann@lab.org", "email:not-an-address", "fax:123"], subject="S", text="T", source="alarm:1")
+    assert [(r.target, r.status) for r in rows] == [("ann@lab.org", "queued")]
+    failed = Delivery.objects.get(status=Status.FAILED)
+    assert (failed.channel, failed.target, failed.source) == ("email", "not-an-address", "alarm:1")
+    assert failed.last_error == "not sent: 'not-an-address' is not an e-mail address"
+    assert Delivery.objects.count() == 2  # the unknown channel is only logged
+    assert services.check_targets(["email:ann@lab.org", "webhook:https://x/y"]) == []
 
 
 def test_a_dedupe_key_is_queued_once():
