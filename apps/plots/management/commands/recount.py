@@ -32,11 +32,12 @@ class Command(BaseCommand):
             types = types.filter(experiment=experiment)
         started = time.perf_counter()
         changed = recount(types)
-        for plot_type, before, after in changed:
+        each = options["verbosity"] >= 1
+        for plot_type, before, after in changed if each else ():
             self.stdout.write(f"{plot_type.experiment.name} / {plot_type.name}: {before} -> {after}")
         labels = recount_labels(types)
         names = dict(LabelClass.objects.filter(pk__in={c for _, c, _, _ in labels}).values_list("pk", "name"))
-        for plot_type, class_id, before, after in labels:
+        for plot_type, class_id, before, after in labels if each else ():
             self.stdout.write(
                 f"{plot_type.experiment.name} / {plot_type.name} labeled {names[class_id]}: {before} -> {after}"
             )
