@@ -36,6 +36,19 @@ def _labeler_link(alarm: Alarm) -> str:
     return f"{reverse('labeler')}?plot_type={alarm.plot_type_id}&mode=editor&ids={ids}"
 
 
+def _deliveries_link(request, alarm: Alarm) -> str:
+    """The notifications' delivery log of this alarm, for those who may read it."""
+    from urllib.parse import urlencode
+
+    from django.urls import reverse
+
+    from apps.notifications.permissions import can_see_deliveries
+
+    if not (request.user.is_authenticated and can_see_deliveries(request.user)):
+        return ""
+    return f"{reverse('delivery-log')}?{urlencode({'source': f'alarm:{alarm.pk}'})}"
+
+
 @require_GET
 @read_required
 def alarm_list(request):
@@ -87,6 +100,7 @@ def _detail(request, alarm: Alarm, ack_form=None, silence_form=None, status=200)
         "silence_form": silence_form or SilenceForm(),
         "can_acknowledge": can_acknowledge(request.user),
         "labeler_link": _labeler_link(alarm),
+        "deliveries_link": _deliveries_link(request, alarm),
         "experiment": alarm.experiment,
     }
     return render(request, "alerts/detail.html", context, status=status)

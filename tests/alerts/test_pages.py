@@ -107,7 +107,10 @@ def test_a_silence_needs_a_reason_and_is_shown_on_the_alarm():
     client.post(f"/alarms/{alarm.pk}/silence", {"hours": "8", "scope": "plot_type", "reason": "access to the hall"})
     held = Silence.objects.get()
     assert held.plot_type == line.ptype and held.reason == "access to the hall"
-    assert "access to the hall" in client.get(f"/alarms/{alarm.pk}/").content.decode()
+    page = client.get(f"/alarms/{alarm.pk}/").content.decode()
+    assert "access to the hall" in page
+    assert f"/notifications/?source=alarm%3A{alarm.pk}" in page  # experts read the delivery log
+    assert "delivery log" not in client_for(VIEWER).get(f"/alarms/{alarm.pk}/").content.decode()
 
 
 def test_an_expert_writes_a_group_rule_and_bad_input_is_explained():
