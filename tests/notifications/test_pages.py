@@ -118,3 +118,28 @@ def test_the_admin_lists_and_retries(client, deliveries, settings):
     client.post("/admin/notifications/delivery/", data)
     assert Delivery.objects.get(pk=deliveries[1].pk).status == Status.QUEUED
     assert Delivery.objects.get(pk=deliveries[0].pk).status == Status.SENT
+
+
+def api_as(client, *roles):
+    client.force_login(factories.user(roles=roles))
+    return client
+
+
+def test_the_api_lists_filters_and_retries(client, deliveries, settings):
+    settings.NOTIFY_SEND_ON_COMMIT = False
+    assert client.get("/api/v1/deliveries/").status_code in (401, 403)
+    api_as(client, VIEWER)
+    assert client.get("/api/v1/deliveries/").status_code == 403
+    api_as(client, DETECTOR_EXPERT)
+    body = client.get("/api/v1/deliveries/?status=failed").json()
+    (row,) = body["results"]
+    assert row["id"] == deliveries[1].pk and row["last_error"].startswith("gave up after 12 attempts")
+    assert [r["id"] for r in client.get("/api/v1/deliveries/").json()["results"]] == [
+        d.pk for d in reversed(deliveries)
+    ]
+    bad = client.get("/api/v1/deliveries/?channel=fax")
+    assert bad.status_code == 400 and "channel" in bad.content.decode()
+    retried = client.post(f"/api/v1/deliveries/{deliveries[1].pk}/retry/")
+    assert retried.status_code == 200 and retried.json()["status"] == "queued" and retried.json()["attempts"] == 0
+    again = client.post(f"/api/v1/deliveries/{deliveries[0].pk}/retry/")
+    assert again.status_code == 409 and "only failed ones are retried" in again.content.decode()

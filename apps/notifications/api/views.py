@@ -1,0 +1,82 @@
+"""The delivery log over the API: admins and detector experts read it and retry failed deliveries."""
+
+from __future__ import annotations
+
+import django_filters as filters
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import exceptions, permissions, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from apps.audit import record
+from apps.core.api.schema import ID_PATTERN
+from apps.notifications import services
+from apps.notifications.models import Channel, Delivery, Status
+from apps.notifications.permissions import can_see_deliveries
+
+
+class CanSeeDeliveries(permissions.BasePermission):
+    message = "The delivery log is for admins and detector experts."
+
+    def has_permission(self, request, view):
+        return can_see_deliveries(request.user)
+
+
+class DeliveryFilterSet(filters.FilterSet):
+    channel = filters.ChoiceFilter(choices=Channel.choices, help_text="email, webhook, epics or logbook.")
+    status = filters.ChoiceFilter(choices=Status.choices, help_text="queued, sent or failed.")
+    source = filters.CharFilter(max_length=100, help_text='What it is about, e.g. "alarm:12".')
+
+    class Meta:
+        model = Delivery
+        fields = ["channel", "status", "source"]
+
+
+class DeliverySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Delivery
+        fields = [
+            "id",
+            "channel",
+            "target",
+            "subject",
+            "body",
+            "payload",
+            "source",
+            "status",
+            "attempts",
+            "next_attempt_at",
+            "last_error",
+            "created_at",
+            "sent_at",
+        ]
+        read_only_fields = fields
+
+
+class DeliveryViewSet(viewsets.ReadOnlyModelViewSet):
+    """Notification deliveries, newest first; filter with ``channel``, ``status``, ``source``."""
+
+    queryset = Delivery.objects.all()
+    serializer_class = DeliverySerializer
+    filterset_class = DeliveryFilterSet
+    permission_classes = [CanSeeDeliveries]
+    cursor_order = ("-id",)
+    lookup_value_regex = ID_PATTERN
+
+    @extend_schema(
+        request=None,
+        responses={200: DeliverySerializer, 409: OpenApiResponse(description="Only failed deliveries are retried.")},
+    )
+    @action(detail=True, methods=["post"])
+    def retry(self, request, pk=None):
+        """Queue a failed delivery again with a fresh set of attempts; it is sent at once."""
+        delivery = self.get_object()
+        if not services.retry(delivery):
+            error = exceptions.ValidationError(
+                {"detail": [f"Delivery {delivery.pk} is {delivery.status}: only failed ones are retried."]}
+            )
+            error.status_code = 409
+            raise error
+        record(request.user, "notification.retry", delivery, target=delivery.spec)
+        delivery.refresh_from_db()
+        return Response(DeliverySerializer(delivery).data)
