@@ -1,5 +1,6 @@
 from django import forms
 
+from apps.monitoring import scope
 from apps.monitoring.models import ClassifierModel
 from apps.plots.models import PlotType
 from ml.architectures import ARCHITECTURES
@@ -30,18 +31,31 @@ class TrainForm(forms.Form):
         label="Compare with reference plots",
         help_text="Show the network each plot next to the mean good plot of its type.",
     )
+    scope = forms.ChoiceField(
+        choices=scope.CHOICES,
+        initial=scope.DEFAULT_SCOPE,
+        label="Model for",
+        help_text="A shared model sees more examples of each failure; a per-type model is the explicit choice.",
+    )
     shared_with = forms.ModelMultipleChoiceField(
         queryset=PlotType.objects.none(),
         required=False,
-        label="Also learn from",
-        help_text="One shared model for several plot types (more examples of each failure).",
+        label="Only these plot types",
+        help_text="With a shared model: learn from these plot types only, not every plot type of the experiment.",
     )
     parent = forms.ModelChoiceField(queryset=ClassifierModel.objects.none(), required=False, label="Fine-tune from")
     force = forms.BooleanField(required=False, help_text="Train even when the labels have not changed.")
-    activate = forms.BooleanField(required=False, help_text="Make it the active model when ready.")
+    keep_inactive = forms.BooleanField(
+        required=False,
+        help_text=(
+            "Keep it inactive when ready (otherwise it becomes the active model wherever it does no worse "
+            "than the active one on the same test runs)."
+        ),
+    )
 
     def __init__(self, *args, plot_type, **kwargs):
         super().__init__(*args, **kwargs)
+        self.plot_type = plot_type
         self.fields["parent"].queryset = ClassifierModel.objects.filter(
             plot_type=plot_type, status=ClassifierModel.Status.READY
         ).order_by("-version")
@@ -70,7 +84,30 @@ class TrainForm(forms.Form):
             "architecture": data["architecture"],
             "hyper_parameters": {k: v for k, v in hp.items() if v not in (None, "")},
             "parent": data["parent"],
-            "shared_with": list(data["shared_with"]),
+            "shared_with": scope.shared_with(self.plot_type, data["scope"], list(data["shared_with"])),
             "force": data["force"],
-            "activate": True if data["activate"] else None,
+            "activate": False if data["keep_inactive"] else None,
         }
+
+
+class ActivateForm(forms.Form):
+    """Activating by hand; a model the activation gate found worse needs a reason (apps.monitoring.gating)."""
+
+    reason = forms.CharField(required=False, max_length=200, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(required=False, max_length=200)
+
+    def __init__(self, *args, model, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.model = model
+
+    def clean(self):
+        from apps.monitoring import gating
+
+        data = super().clean()
+        text = (data.get("reason") or data.get("note") or "").strip()
+        if gating.found_worse(self.model) and not text:
+            self.add_error(
+                "reason", "This model did worse than the active one after training: say why it should be active."
+            )
+        data["text"] = text
+        return data

@@ -85,16 +85,16 @@ def decide(
         mine = candidate_figures.get(name) or {"tested_on": 0}
         theirs = active.get(name)
         row = {"plot_type": type_id, "candidate": mine, "active": theirs}
-        if reasons:
-            row["outcome"], row["passes"] = "refused", False
-        elif theirs is None:
-            row["outcome"], row["passes"] = "no active model", True
-        elif not mine.get("tested_on"):
-            row["outcome"], row["passes"] = "not tested on this plot type", False
-        else:
+        if theirs is not None and mine.get("tested_on"):
             worse = _worse(mine, theirs.get("figures") or {}, tol)
             row["outcome"] = "worse: " + "; ".join(worse) if worse else "not worse"
-            row["passes"] = not worse
+            row["passes"] = not worse and not reasons
+        elif theirs is not None:
+            row["outcome"], row["passes"] = "not tested on this plot type", False
+        else:
+            row["outcome"], row["passes"] = "no active model", not reasons
+        if reasons and not row["outcome"].startswith("worse"):
+            row["outcome"] = f"refused ({row['outcome']})"
         per_type[name] = row
     worse_types = [n for n, r in per_type.items() if r["outcome"].startswith("worse")]
     return {

@@ -18,8 +18,8 @@ from apps.core.bad_input import BadParameters
 from apps.core.integers import parse_id_list
 from apps.core.selection import current_experiment
 from apps.labels.models import LabelClass
-from apps.monitoring import runtime, services
-from apps.monitoring.forms import TrainForm
+from apps.monitoring import gating, runtime, services
+from apps.monitoring.forms import ActivateForm, TrainForm
 from apps.monitoring.models import Activation, ActiveModel, ClassifierModel
 from apps.monitoring.permissions import can_activate, can_edit_thresholds, can_train
 from apps.plots.models import Plot, PlotType
@@ -205,6 +205,12 @@ def model_page(request, pk: int):
         "can_edit_thresholds": can_edit_thresholds(request.user),
         "can_train": can_train(request.user),
         "labeler_url": f"{reverse('labeler')}?plot_type={model.plot_type_id}",
+        "comparison": gating.comparison_rows(model),
+        "gate": (model.metrics or {}).get("gate") or {},
+        "found_worse": gating.found_worse(model),
+        "why_worse": gating.why_worse(model),
+        "calibration": (model.metrics or {}).get("calibration") or {},
+        "activate_form": ActivateForm(model=model),
     }
     return render(request, "monitoring/model.html", context)
 
@@ -236,8 +242,14 @@ def _matrix_rows(model, classes):
 @require_POST
 def activate(request, pk: int):
     model = get_object_or_404(ClassifierModel, pk=pk)
+    form = ActivateForm(request.POST, model=model)
+    if not form.is_valid():
+        # A model the activation gate found worse needs a reason: say so and change nothing.
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+        return redirect("model-page", model.pk)
     try:
-        services.activate(model, request.user, request.POST.get("note", ""))
+        services.activate(model, request.user, form.cleaned_data["text"])
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:

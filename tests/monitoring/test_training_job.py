@@ -30,7 +30,9 @@ def test_a_training_job_reports_epochs_and_leaves_a_ready_active_model(worker, r
     limits = imaging.Limits(max_bytes=10**7, max_pixels=10**8, thumbnail_width=32)
     from django.conf import settings
 
-    for e in tiny.examples(tmp_path / "src", runs=6, per_run=4, test_runs=1):
+    # Enough plots that two epochs learn the bright block: a model that calls everything Good is
+    # never activated automatically (apps.monitoring.gating).
+    for e in tiny.examples(tmp_path / "src", runs=6, per_run=16, test_runs=1):
         stored = imaging.store(open(e.path, "rb").read(), limits, str(settings.MEDIA_ROOT))
         run = factories.run(exp, e.run) if not exp.runs.filter(number=e.run).exists() else exp.runs.get(number=e.run)
         plot = factories.Plot.objects.create(
@@ -57,7 +59,7 @@ def test_a_training_job_reports_epochs_and_leaves_a_ready_active_model(worker, r
     model = ClassifierModel.objects.get(pk=request.model.pk)
     assert model.status == ClassifierModel.Status.READY
     assert model.label_map == ["Bad", "Good"] and model.class_ids == [bad.pk, good.pk]
-    assert model.metrics["tested_on"] == 4 and model.metrics["evaluated_on"] == "test"
+    assert model.metrics["tested_on"] == 16 and model.metrics["evaluated_on"] == "test"
     assert model.test_plot_ids and not set(model.test_plot_ids) & set(model.training_plot_ids)
     assert set(model.thresholds) == {"Bad", "Good"} and len(model.curves["loss"]) == 2
     assert model.confusion_matrix["matrix"] and model.fingerprint == services.data_fingerprint(pt)

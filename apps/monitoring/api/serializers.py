@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from apps.monitoring import scope
 from apps.monitoring.models import Activation, Classification, ClassifierModel
 from apps.plots.models import PlotType
 
@@ -8,6 +9,15 @@ class ClassifierModelSerializer(serializers.ModelSerializer):
     plot_type_name = serializers.CharField(source="plot_type.name", read_only=True)
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     is_active = serializers.SerializerMethodField()
+    gate = serializers.SerializerMethodField(
+        help_text=(
+            "The activation gate after training: candidate vs the active model per plot type on the same test "
+            "runs, whether it passed, and `worse` (activating it by hand then needs a reason)."
+        )
+    )
+    calibration = serializers.SerializerMethodField(
+        help_text="Temperature, calibration and test runs, and the expected share of unconfirmed verdicts."
+    )
 
     class Meta:
         model = ClassifierModel
@@ -21,6 +31,8 @@ class ClassifierModelSerializer(serializers.ModelSerializer):
             "parent",
             "status",
             "is_active",
+            "gate",
+            "calibration",
             "hyper_parameters",
             "label_map",
             "input_shape",
@@ -45,30 +57,62 @@ class ClassifierModelSerializer(serializers.ModelSerializer):
             return ActiveModel.objects.filter(model=obj).exists()
         return obj.pk in active
 
+    def get_gate(self, obj) -> dict | None:
+        return (obj.metrics or {}).get("gate")
+
+    def get_calibration(self, obj) -> dict | None:
+        return (obj.metrics or {}).get("calibration")
+
 
 class TrainSerializer(serializers.Serializer):
     plot_type = serializers.PrimaryKeyRelatedField(queryset=PlotType.objects.all())
+    scope = serializers.ChoiceField(
+        choices=scope.CHOICES,
+        default=scope.DEFAULT_SCOPE,
+        help_text=(
+            "shared (default): one model over every plot type of the experiment (or the plot types in "
+            "shared_with); type: a model of this plot type alone."
+        ),
+    )
     architecture = serializers.CharField(default="compact")
     hyper_parameters = serializers.DictField(
         required=False,
         default=dict,
         help_text=(
             "Any of epochs, batch_size, optimizer, learning_rate, lr_schedule, patience, balance, references, "
-            "input_shape, validation_fraction, seed, options; the rest take their defaults."
+            "input_shape, validation_fraction, seed, options, target_precision (per class, default "
+            '{"Good": 0.99}); the rest take their defaults.'
         ),
     )
     parent = serializers.PrimaryKeyRelatedField(queryset=ClassifierModel.objects.all(), required=False, allow_null=True)
     shared_with = serializers.PrimaryKeyRelatedField(
-        queryset=PlotType.objects.all(), many=True, required=False, help_text="More plot types for one shared model."
+        queryset=PlotType.objects.all(),
+        many=True,
+        required=False,
+        help_text="With scope shared: only these plot types (besides plot_type), not all of the experiment.",
     )
     force = serializers.BooleanField(default=False, help_text="Train even when the training data is unchanged.")
     activate = serializers.BooleanField(
-        required=False, allow_null=True, default=None, help_text="Activate when ready (default: if none is active)."
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="false: never activate when ready; otherwise where the activation gate lets it.",
     )
 
 
 class ActivateSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        default="",
+        help_text="Required when the activation gate found the model worse (its `gate.worse`); logged and audited.",
+    )
+
+    def validate(self, attrs):
+        attrs["note"] = (attrs.get("reason") or "").strip() or (attrs.get("note") or "").strip()
+        return attrs
 
 
 class ThresholdSerializer(serializers.Serializer):

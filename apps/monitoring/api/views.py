@@ -8,7 +8,7 @@ from rest_framework.response import Response
 
 from apps.core.api.schema import ID_PATTERN
 from apps.jobs.api.serializers import JobSerializer
-from apps.monitoring import services
+from apps.monitoring import scope, services
 from apps.monitoring.api import serializers
 from apps.monitoring.filtersets import ClassificationFilterSet, ClassifierModelFilterSet
 from apps.monitoring.models import ActiveModel, Classification, ClassifierModel
@@ -53,7 +53,12 @@ class ClassifierModelViewSet(viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=False, methods=["post"])
     def train(self, request):
-        """Queue training of a new model (needs monitoring.add_classifiermodel)."""
+        """Queue training of a new model (needs monitoring.add_classifiermodel).
+
+        By default (``scope`` "shared") one model learns from every plot type of the experiment;
+        ``scope`` "type" trains a model of the plot type alone. Once trained, it becomes active only
+        where the activation gate lets it (see ``gate`` on the model).
+        """
         if not can_train(request.user):
             raise exceptions.PermissionDenied("Training needs the permission monitoring.add_classifiermodel.")
         body = serializers.TrainSerializer(data=request.data)
@@ -68,7 +73,7 @@ class ClassifierModelViewSet(viewsets.ReadOnlyModelViewSet):
                 parent=data.get("parent"),
                 force=data["force"],
                 activate=data.get("activate"),
-                shared_with=data.get("shared_with", []),
+                shared_with=scope.shared_with(data["plot_type"], data["scope"], data.get("shared_with", [])),
             )
         )
         context = self.get_serializer_context()
@@ -93,7 +98,10 @@ class ClassifierModelViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=serializers.ActivateSerializer, responses=serializers.ActivationSerializer)
     @action(detail=True, methods=["post"])
     def activate(self, request, pk=None):
-        """Make this model the active one of its plot type (needs monitoring.activate_model); logged."""
+        """Make this model the active one of its plot types (needs monitoring.activate_model); logged.
+
+        A model the activation gate found worse (``gate.worse``) needs a ``reason``: 400 without one.
+        """
         model = self.get_object()
         body = serializers.ActivateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
