@@ -189,12 +189,20 @@ def plot_type_series(plot_type: PlotType, query: TrendQuery) -> dict:
     score = Cast(KT(f"scores__{bad_name}"), FloatField()) if bad_name else Value(None, FloatField())
     rows = rows.annotate(bad_score=score)
     fields = ["plot_id", "run_number", "model_id", "verdict_class_id", "confidence", "confirmed", "bad_score"]
-    fields += ["plot__label_class_id"] + (["created_at"] if query.x == "time" else [])
+    fields += ["created_at"] if query.x == "time" else []
     # Newest runs first along the index, so a cut keeps the recent end; ids rise with time, so the
     # first row met per plot is its newest verdict.
     rows = _fetch(rows.order_by("-run_number", "-id").values_list(*fields)[: MAX_POINTS + 1])
     truncated = len(rows) > MAX_POINTS
     del rows[MAX_POINTS:]
+    # The current labels, from the few labeled plots along the plot table's (plot_type, label_class,
+    # run) index: joining every verdict to its plot cost more than the rest of the query on MariaDB.
+    labeled = Plot.objects.filter(plot_type=plot_type, label_class__isnull=False)
+    if query.run_min is not None:
+        labeled = labeled.filter(run_number__gte=query.run_min)
+    if query.run_max is not None:
+        labeled = labeled.filter(run_number__lte=query.run_max)
+    labels = dict(_fetch(labeled.values_list("id", "label_class_id")))
 
     bad_verdicts = {i for i, c in enumerate(classes) if c[3]}
     seen: set[int] = set()
@@ -204,13 +212,13 @@ def plot_type_series(plot_type: PlotType, query: TrendQuery) -> dict:
     allowed = runs.allowed
     by_run = query.x == "run"
     for row in rows:
-        plot_id, run, model_id, verdict_id, confidence, confirmed, bad, label_id = row[:8]
+        plot_id, run, model_id, verdict_id, confidence, confirmed, bad = row[:7]
         if plot_id in seen:
             continue
         seen.add(plot_id)
         if allowed is not None and run not in allowed:
             continue
-        x = run if by_run else runs.x_of(query, run, row[8] if len(row) > 8 else None)
+        x = run if by_run else runs.x_of(query, run, row[7] if len(row) > 7 else None)
         if x is None:
             dropped += 1
             continue
@@ -220,6 +228,7 @@ def plot_type_series(plot_type: PlotType, query: TrendQuery) -> dict:
         m = model_ids.get(model_id)
         if m is None:
             m = model_ids[model_id] = len(model_ids)
+        label_id = labels.get(plot_id)
         label = class_index.get(label_id, -1) if label_id else -1
         bad = None if bad is None else round(bad, 5)
         points.append((x, bad, verdict, 1 if confirmed else 0, label, plot_id, run, m))
