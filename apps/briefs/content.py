@@ -1,8 +1,10 @@
 """What a shift brief says: the figures and lists of one experiment over one period.
 
-Every figure is an aggregate over an indexed range (plots on ``(experiment, ingested_at,
-run_number)``, verdicts on ``created_at``, labels on ``created_at``); nothing loops over plots in
-Python, and the lists are bounded (the worst ``THUMBNAILS`` Bad verdicts, the longest streaks).
+Every figure is an aggregate over an indexed range that the database reads from the index alone
+(plots on ``plot_exp_ingested``: experiment, ingested_at, run number; verdicts on ``cls_period``:
+created_at, plot type, class, confirmed, run number, confidence; labels on ``created_at``); nothing
+loops over plots in Python, and the lists are bounded (the worst ``BRIEF_THUMBNAILS`` Bad verdicts,
+one per plot type, and the longest unconfirmed streaks), each fetched with one small query.
 """
 
 from __future__ import annotations
@@ -11,8 +13,7 @@ from datetime import datetime
 
 from django.apps import apps as django_apps
 from django.conf import settings
-from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Count, Max, Q
 from django.urls import reverse
 
 from apps.labels.choices import Meaning
@@ -43,18 +44,20 @@ def _user(user) -> str | None:
 
 def compute(experiment, since: datetime, until: datetime) -> dict:
     """The brief's content for ``experiment`` over ``[since, until)``, JSON-ready."""
-    type_ids = PlotType.objects.filter(experiment=experiment).values("id")
+    type_names = dict(PlotType.objects.filter(experiment=experiment).values_list("id", "name"))
     bad_ids = list(LabelClass.objects.filter(experiment=experiment, meaning=Meaning.BAD).values_list("id", flat=True))
-    verdicts = Classification.objects.filter(created_at__gte=since, created_at__lt=until, plot_type_id__in=type_ids)
+    runs = runs_and_plots(experiment, since, until)
+    per_type = verdicts_per_type(since, until, type_names, bad_ids)
     alarms = alarms_in(experiment, since, until)
     return {
         "format": FORMAT,
         "experiment": experiment.name,
         "period": {"start": _iso(since), "end": _iso(until)},
-        **runs_and_plots(experiment, since, until),
-        "classified": classified(verdicts, bad_ids),
-        "bad": bad_verdicts(verdicts, bad_ids),
-        "unconfirmed_streaks": unconfirmed_streaks(experiment, since, until),
+        "runs": runs["runs"],
+        "plots": runs["plots"],
+        "classified": classified(per_type),
+        "bad": bad_verdicts(per_type, since, until, bad_ids),
+        "unconfirmed_streaks": unconfirmed_streaks(since, until, type_names, runs["numbers"]),
         "flickers": [a for a in alarms if a["reason"] == "flicker"],
         "alarms": [a for a in alarms if a["reason"] != "flicker"],
         "activations": activations(experiment, since, until),
@@ -79,18 +82,38 @@ def runs_and_plots(experiment, since, until) -> dict:
             "list": [{"run": r["run_number"], "plots": r["plots"]} for r in rows[-50:]],
         },
         "plots": {"ingested": sum(r["plots"] for r in rows)},
+        "numbers": [r["run_number"] for r in rows],
     }
 
 
-def classified(verdicts, bad_ids) -> dict:
+def _period(since, until):
+    """The period's verdicts, of every experiment: the range alone lets the database read the
+    ``cls_period`` index without touching the rows; callers keep their experiment's plot types."""
+    return Classification.objects.filter(created_at__gte=since, created_at__lt=until)
+
+
+def verdicts_per_type(since, until, type_names: dict[int, str], bad_ids: list[int]) -> list[dict]:
+    """Per plot type of the experiment: verdicts, confirmed, Bad, confirmed Bad and the top Bad confidences."""
     bad = Q(verdict_class_id__in=bad_ids)
-    row = verdicts.aggregate(
-        n_total=Count("id"),
-        n_confirmed=Count("id", filter=Q(confirmed=True)),
-        n_bad=Count("id", filter=bad),
-        n_bad_confirmed=Count("id", filter=bad & Q(confirmed=True)),
+    rows = (
+        _period(since, until)
+        .values("plot_type_id")
+        .annotate(
+            n=Count("id"),
+            n_confirmed=Count("id", filter=Q(confirmed=True)),
+            n_bad=Count("id", filter=bad),
+            n_bad_confirmed=Count("id", filter=bad & Q(confirmed=True)),
+            top_bad=Max("confidence", filter=bad),
+            top_bad_confirmed=Max("confidence", filter=bad & Q(confirmed=True)),
+        )
+        .order_by()
     )
-    figures = {key[2:]: value for key, value in row.items()}
+    return [{**r, "name": type_names[r["plot_type_id"]]} for r in rows if r["plot_type_id"] in type_names]
+
+
+def classified(per_type: list[dict]) -> dict:
+    figures = {key: sum(r[f"n_{key}"] for r in per_type) for key in ("confirmed", "bad", "bad_confirmed")}
+    figures["total"] = sum(r["n"] for r in per_type)
     figures["unconfirmed"] = figures["total"] - figures["confirmed"]
     return figures
 
@@ -106,89 +129,110 @@ def _plot_item(plot_id, type_name, run, thumbnail, **extra) -> dict:
     }
 
 
-def bad_verdicts(verdicts, bad_ids) -> dict:
-    """New Bad verdicts: per plot type, and the worst few (confirmed first, then most confident), one per type."""
-    bad = verdicts.filter(verdict_class_id__in=bad_ids)
-    by_type = list(
-        bad.values("plot_type_id", "plot_type__name")
-        .annotate(n=Count("id"), n_confirmed=Count("id", filter=Q(confirmed=True)))
-        .order_by("-n_confirmed", "-n", "plot_type__name")
-    )
-    limit = thumbnails()
-    worst, seen = [], set()
-    candidates = bad.order_by("-confirmed", "-confidence", "-id").values(
-        "plot_id", "plot_type_id", "plot_type__name", "run_number", "confidence", "confirmed", "plot__thumbnail"
-    )[: limit * 5]
-    for row in candidates:
-        if row["plot_type_id"] in seen:
-            continue
-        seen.add(row["plot_type_id"])
-        worst.append(
-            _plot_item(
-                row["plot_id"],
-                row["plot_type__name"],
-                row["run_number"],
-                row["plot__thumbnail"],
-                confidence=round(row["confidence"], 3),
-                confirmed=bool(row["confirmed"]),
-            )
+def bad_verdicts(per_type: list[dict], since, until, bad_ids: list[int]) -> dict:
+    """New Bad verdicts: per plot type, and the worst few, one per plot type: confirmed ones first,
+    then the most confident. The types are chosen from the per-type figures (their top confidences)."""
+    with_bad = [r for r in per_type if r["n_bad"]]
+    with_bad.sort(key=lambda r: (-r["n_bad_confirmed"], -r["n_bad"], r["name"]))
+
+    def severity(r):
+        confirmed = r["top_bad_confirmed"] is not None
+        return (not confirmed, -(r["top_bad_confirmed"] if confirmed else r["top_bad"]), r["name"])
+
+    chosen = sorted(with_bad, key=severity)[: thumbnails()]
+    worst = []
+    if chosen:
+        # Each chosen type's worst verdict is the one at its top confidence: one pass over the index
+        # range finds them all, then their plots are read by primary key.
+        match = Q()
+        for r in chosen:
+            confirmed = r["top_bad_confirmed"] is not None
+            top = r["top_bad_confirmed"] if confirmed else r["top_bad"]
+            match |= Q(plot_type_id=r["plot_type_id"], confidence=top, confirmed=confirmed)
+        found = {}
+        hits = (
+            _period(since, until)
+            .filter(match, verdict_class_id__in=bad_ids)
+            .order_by("-id")
+            .values_list("plot_type_id", "id")
         )
-        if len(worst) == limit:
-            break
+        for t, pk in hits:
+            found.setdefault(t, pk)
+        rows = {
+            row["id"]: row
+            for row in Classification.objects.filter(pk__in=found.values()).values(
+                "id", "plot_id", "run_number", "confidence", "confirmed", "plot__thumbnail"
+            )
+        }
+        for r in chosen:
+            row = rows.get(found.get(r["plot_type_id"]))
+            if row is None:  # deleted in between
+                continue
+            worst.append(
+                _plot_item(
+                    row["plot_id"],
+                    r["name"],
+                    row["run_number"],
+                    row["plot__thumbnail"],
+                    confidence=round(row["confidence"], 3),
+                    confirmed=bool(row["confirmed"]),
+                )
+            )
     return {
-        "plot_types": len(by_type),
+        "plot_types": len(with_bad),
         "by_type": [
-            {"plot_type": r["plot_type__name"], "verdicts": r["n"], "confirmed": r["n_confirmed"]} for r in by_type[:50]
+            {"plot_type": r["name"], "verdicts": r["n_bad"], "confirmed": r["n_bad_confirmed"]} for r in with_bad[:50]
         ],
         "worst": worst,
     }
 
 
-_STREAKS_SQL = """
-WITH per_run AS (
-    SELECT c.plot_type_id AS t, c.run_number AS r, MAX(CASE WHEN c.confirmed THEN 1 ELSE 0 END) AS sure
-    FROM {cls} c
-    WHERE c.created_at >= %s AND c.created_at < %s
-      AND c.plot_type_id IN (SELECT id FROM {types} WHERE experiment_id = %s)
-    GROUP BY c.plot_type_id, c.run_number
-), marked AS (
-    SELECT t, r, sure,
-           ROW_NUMBER() OVER (PARTITION BY t ORDER BY r) - ROW_NUMBER() OVER (PARTITION BY t, sure ORDER BY r) AS grp
-    FROM per_run
-)
-SELECT t, MIN(r), MAX(r), COUNT(*) FROM marked WHERE sure = 0
-GROUP BY t, grp HAVING COUNT(*) >= %s
-ORDER BY COUNT(*) DESC, MAX(r) DESC, t
-LIMIT %s
-"""
+def _islands(rows, rank: dict[int, int]):
+    """(plot type, run) pairs sorted by type then run → (type, first run, last run, runs) per stretch of
+    consecutive ranks."""
+    current = None
+    for t, r in rows:
+        k = rank[r]
+        if current and current[0] == t and k == current[4] + 1:
+            current = (t, current[1], r, current[3] + 1, k)
+            continue
+        if current:
+            yield current[:4]
+        current = (t, r, r, 1, k)
+    if current:
+        yield current[:4]
 
 
-def unconfirmed_streaks(experiment, since, until) -> list[dict]:
-    """Plot types whose verdicts went unconfirmed for ``BRIEF_MIN_STREAK`` runs in a row or more.
+def unconfirmed_streaks(since, until, type_names: dict[int, str], run_numbers: list[int]) -> list[dict]:
+    """Plot types with an unconfirmed verdict in ``BRIEF_MIN_STREAK`` runs in a row or more, longest first.
 
-    Runs in a row are the runs the plot type has verdicts for in the period, in run order; a run
-    counts as unconfirmed when none of its verdicts (chunks, models) is confirmed. The gaps-and-islands
-    query runs in the database (window functions: MariaDB 10.2+, SQLite 3.25+).
+    Runs in a row are consecutive among the period's runs (those with plots, and those with
+    verdicts re-made in the period). The database returns the distinct (plot type, run) pairs of
+    unconfirmed verdicts from the ``cls_period`` index; the stretches are found in one pass over them.
     """
-    limit = thumbnails()
-    sql = _STREAKS_SQL.format(cls=Classification._meta.db_table, types=PlotType._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [since, until, experiment.pk, min_streak(), limit * 5])
-        rows = cursor.fetchall()
+    pairs = (
+        _period(since, until)
+        .filter(confirmed=False)
+        .values_list("plot_type_id", "run_number")
+        .distinct()
+        .order_by("plot_type_id", "run_number")
+    )
+    pairs = [(t, r) for t, r in pairs if t in type_names]
+    rank = {r: i for i, r in enumerate(sorted(set(run_numbers) | {r for _, r in pairs}))}
     longest: dict[int, tuple] = {}
-    for t, first, last, n in rows:
-        longest.setdefault(t, (first, last, n))
-    chosen = list(longest.items())[:limit]
-    names = dict(PlotType.objects.filter(pk__in=[t for t, _ in chosen]).values_list("id", "name"))
+    for t, first, last, n in _islands(pairs, rank):
+        if n >= min_streak() and (t not in longest or n >= longest[t][2]):
+            longest[t] = (first, last, n)
+    chosen = sorted(longest.items(), key=lambda item: (-item[1][2], -item[1][1], type_names[item[0]]))
     streaks = []
-    for t, (first, last, n) in chosen:
+    for t, (first, last, n) in chosen[: thumbnails()]:
         plot = (
             Plot.objects.filter(plot_type_id=t, run_number=last)
             .order_by("chunk", "-id")
             .values("id", "thumbnail")
             .first()
         ) or {"id": None, "thumbnail": ""}
-        streaks.append(_plot_item(plot["id"], names.get(t, str(t)), last, plot["thumbnail"], first_run=first, runs=n))
+        streaks.append(_plot_item(plot["id"], type_names[t], last, plot["thumbnail"], first_run=first, runs=n))
     return streaks
 
 

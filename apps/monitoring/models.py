@@ -183,6 +183,11 @@ class Classification(models.Model):
             models.Index(fields=["run_number", "plot_type"], name="cls_run_type"),
             # Trends read one plot type's verdicts in run order (apps.operations).
             models.Index(fields=["plot_type", "run_number"], name="cls_type_run"),
+            # The shift brief aggregates a period's verdicts on this index alone (apps.briefs).
+            models.Index(
+                fields=["created_at", "plot_type", "verdict_class", "confirmed", "run_number", "confidence"],
+                name="cls_period",
+            ),
         ]
 
     def __str__(self):
