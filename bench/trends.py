@@ -8,7 +8,8 @@ from the API (best of 3: server time and bytes), then opens /trends/type/<id>/ i
 Chromium through Playwright and waits until the canvas is drawn (``data-state="ready"``). Prints
 the figures and saves docs/screenshots/trends-100k.png.
 
-    python bench/trends.py [--points 100000] [--database-url mysql://root@127.0.0.1:3306/hydra_bench_trends] [--keep]
+    python bench/trends.py [--points 100000] [--keep]
+    python bench/trends.py --database-url mysql://root@127.0.0.1:3306/hydra_bench_trends [--reuse]
 """
 
 from __future__ import annotations
@@ -133,21 +134,34 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--points", type=int, default=100_000)
     parser.add_argument("--database-url", help="A MySQL/MariaDB database to fill instead of SQLite (dropped first).")
+    parser.add_argument(
+        "--reuse", action="store_true", help="With --database-url: measure the portal a previous run built there."
+    )
     parser.add_argument("--keep", action="store_true", help="Keep the temporary portal folder.")
     parser.add_argument("--build-only", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.build_only == "reuse":
+        import django
+
+        django.setup()
+        from apps.plots.models import PlotType
+
+        print(PlotType.objects.get(name="CDC_occupancy").pk)
+        return
     if args.build_only:
         print(build(args.points))
         return
 
     folder = Path(tempfile.mkdtemp(prefix="hydra-trends-"))
     env = embedded_env(folder)
+    reuse = bool(args.reuse and args.database_url)
     if args.database_url:
         env["HYDRA_DATABASE_URL"] = args.database_url
-        _recreate(args.database_url)
+        if not reuse:
+            _recreate(args.database_url)
     started = time.perf_counter()
     out = subprocess.run(
-        [sys.executable, __file__, "--points", str(args.points), "--build-only", "1"],
+        [sys.executable, __file__, "--points", str(args.points), "--build-only", "reuse" if reuse else "1"],
         env=env,
         cwd=ROOT,
         capture_output=True,
@@ -156,7 +170,9 @@ def main():
     )
     plot_type = int(out.stdout.strip().splitlines()[-1])
     where = "MariaDB" if args.database_url else "SQLite"
-    print(f"built a portal ({where}) with {args.points:,} plots and verdicts in {time.perf_counter() - started:.0f} s")
+    if not reuse:
+        took = time.perf_counter() - started
+        print(f"built a portal ({where}) with {args.points:,} plots and verdicts in {took:.0f} s")
     try:
         with served(env) as base:
             page_url = f"{base}/trends/type/{plot_type}/"
@@ -211,6 +227,11 @@ def main():
                     for (let i = 0; i < 2000; i++) t.nearest(60 + (i * 37) % (t.w - 80), 20 + (i * 53) % (t.ph));
                     return (performance.now() - t0) / 2000; }"""
                 )
+                hover_draw = page.evaluate(
+                    """() => { const t = window.HydraTrend, t0 = performance.now();
+                    for (let i = 0; i < 200; i++) t.setHover((i * 997) % t.n);
+                    t.setHover(-1); return (performance.now() - t0) / 200; }"""
+                )
                 box = page.locator("#trend").bounding_box()
                 moves = []
                 for i in range(20):
@@ -220,7 +241,7 @@ def main():
                 median = 1000 * sorted(moves)[len(moves) // 2]
                 print(
                     f"redraw: {min(redraws):.0f}-{max(redraws):.0f} ms; "
-                    f"hover: nearest-point look-up {1000 * hover:.1f} µs, "
+                    f"hover: nearest-point look-up {1000 * hover:.1f} µs, highlight and tooltip {hover_draw:.1f} ms, "
                     f"{median:.1f} ms per mouse move (median of 20, with the Playwright round trip)"
                 )
                 page.mouse.move(box["x"] + 5, box["y"] + 5)

@@ -159,8 +159,26 @@
         this.drawLabels();
       }
       this.buildIndex();
+      this.keepBase();
       this.drawMs = performance.now() - started;
       if (this.hover >= 0) this.highlight(this.hover);
+    }
+
+    keepBase() {
+      // A copy of the drawn chart: hovering restores it and draws one ring, never every point again.
+      if (!this.base) this.base = document.createElement("canvas");
+      this.base.width = this.canvas.width;
+      this.base.height = this.canvas.height;
+      this.base.getContext("2d").drawImage(this.canvas, 0, 0);
+    }
+
+    restoreBase() {
+      const ctx = this.ctx;
+      ctx.save();
+      ctx.setTransform(1, 0, 0, 1, 0, 0);
+      ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
+      ctx.drawImage(this.base, 0, 0);
+      ctx.restore();
     }
 
     axes() {
@@ -433,10 +451,9 @@
 
     setHover(i) {
       if (i === this.hover) return;
-      const redraw = this.hover >= 0;
       this.hover = i;
-      if (redraw) this.draw();
-      else if (i >= 0) this.highlight(i);
+      if (this.base) this.restoreBase();
+      if (i >= 0) this.highlight(i);
       this.showTip(i);
       this.canvas.style.cursor = i >= 0 ? "pointer" : "crosshair";
     }
