@@ -1,0 +1,162 @@
+"""The activation gate: a new model replaces the active one only when it is not worse on the same
+test runs; one that calls everything the same class never becomes active by itself; activating a
+worse one by hand needs a reason, which is audited. Tiny images, two epochs."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from apps.audit.models import AuditEntry
+from apps.jobs.models import Job
+from apps.monitoring import services
+from apps.monitoring.models import Activation, ActiveModel, ClassifierModel
+from tests import factories
+from tests.ml import tiny
+from tests.monitoring.conftest import wait_for_jobs
+
+BASE = {
+    "input_shape": [32, 32, 1],
+    "epochs": 2,
+    "batch_size": 8,
+    "validation_fraction": 0.25,
+    "options": {"filters": [4, 8]},
+}
+# On these plots two epochs at 0.01 learn the bright block (accuracy 1.0 on the test runs);
+# at 0.003 the model still calls every plot Good.
+LEARNS = {**BASE, "learning_rate": 0.01}
+COLLAPSES = {**BASE, "learning_rate": 0.003}
+
+
+def _labeled_plots(tmp_path, per_run=16, test_runs=2):
+    from django.conf import settings
+
+    from apps.plots import imaging
+
+    exp = factories.experiment()
+    pt = factories.plot_type(exp, "TOF_paddles")
+    good, bad = factories.label_class(exp, "Good"), factories.label_class(exp, "Bad")
+    limits = imaging.Limits(max_bytes=10**7, max_pixels=10**8, thumbnail_width=32)
+    for e in tiny.examples(tmp_path / "src", runs=6, per_run=per_run, test_runs=test_runs):
+        stored = imaging.store(open(e.path, "rb").read(), limits, str(settings.MEDIA_ROOT))
+        run = exp.runs.filter(number=e.run).first() or factories.run(exp, e.run)
+        plot = factories.Plot.objects.create(
+            plot_type=pt,
+            run=run,
+            campaign=factories.campaign(exp),
+            chunk=e.key % 100,
+            experiment=exp,
+            run_period_id=run.run_period_id,
+            run_number=run.number,
+            image=stored.image,
+            thumbnail=stored.thumbnail,
+            sha256=stored.sha256,
+            size_bytes=stored.size_bytes,
+            width=stored.width,
+            height=stored.height,
+            training_weight=e.weight,
+        )
+        factories.label(plot, bad if e.label == "Bad" else good)
+    return pt
+
+
+def _train(pt, user, hp, count):
+    request = services.request_training(pt, user=user, hyper_parameters=hp, force=True)
+    jobs = wait_for_jobs("train", count=count, timeout=240)
+    assert all(j.status == Job.Status.DONE for j in jobs), [j.log for j in jobs]
+    return ClassifierModel.objects.get(pk=request.model.pk), jobs[-1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_gate_refuses_a_collapsed_model_activates_a_better_one_and_keeps_a_worse_one_ready(
+    worker, roles, tmp_path, client
+):
+    pt = _labeled_plots(tmp_path)
+    expert = factories.user("expert", roles=["Detector expert"])
+    api = APIClient()
+    api.force_authenticate(expert)
+
+    # 1. One verdict for everything: ready, never active by itself, even with no model active.
+    collapsed, job = _train(pt, expert, COLLAPSES, 1)
+    gate = collapsed.metrics["gate"]
+    assert collapsed.status == ClassifierModel.Status.READY and gate["collapsed"] and gate["worse"]
+    assert gate["predicted_classes"] == ["Good"] and not ActiveModel.objects.filter(plot_type=pt).exists()
+    assert "not activated: it gives one verdict (Good)" in job.message and job.result["activated"] is False
+
+    # Activating it by hand needs a reason: 400 without, audited with.
+    refused = api.post(f"/api/v1/models/{collapsed.pk}/activate/", {}, format="json")
+    assert refused.status_code == 400 and "give a reason" in str(refused.json())
+    assert not ActiveModel.objects.filter(plot_type=pt).exists() and not Activation.objects.exists()
+    reason = "only model we have until the new labels are in"
+    done = api.post(f"/api/v1/models/{collapsed.pk}/activate/", {"reason": reason}, format="json")
+    assert done.status_code == 200 and done.json()["note"] == reason
+    assert ActiveModel.objects.get(plot_type=pt).model == collapsed
+    audit = AuditEntry.objects.get(action=AuditEntry.Action.ACTIVATE_MODEL, object_id=str(collapsed.pk))
+    assert audit.actor == expert and audit.details["note"] == reason
+    assert "one verdict (Good)" in audit.details["override"]
+
+    # 2. A model that learned: compared with the collapsed one on the same test runs, better: activated.
+    better, job = _train(pt, expert, LEARNS, 2)
+    row = better.metrics["gate"]["per_plot_type"]["TOF_paddles"]
+    assert row["active"]["model"] == collapsed.pk and row["passes"] and row["outcome"] == "not worse"
+    assert row["candidate"]["accuracy"] == 1.0 and row["active"]["figures"]["accuracy"] == 0.5
+    assert row["candidate"]["tested_on"] == row["active"]["figures"]["tested_on"] > 0
+    assert not better.metrics["gate"]["worse"] and job.result["activated"] is True
+    assert ActiveModel.objects.get(plot_type=pt).model == better
+    assert Activation.objects.filter(model=better, note="activated after training").exists()
+
+    # 3. A worse one stays ready; the comparison is on the page and in the API.
+    worse, job = _train(pt, expert, COLLAPSES, 3)
+    row = worse.metrics["gate"]["per_plot_type"]["TOF_paddles"]
+    assert row["outcome"].startswith("worse: Bad recall 0.000 < 1.000") and not row["passes"]
+    assert ActiveModel.objects.get(plot_type=pt).model == better and job.result["activated"] is False
+    shown = api.get(f"/api/v1/models/{worse.pk}/").json()
+    assert (
+        shown["gate"]["worse"] is True and shown["gate"]["per_plot_type"]["TOF_paddles"]["active"]["model"] == better.pk
+    )
+    assert shown["calibration"]["temperature"] > 0 and 0 <= shown["calibration"]["unconfirmed_share"] <= 1
+    client.force_login(expert)
+    page = client.get(f"/models/{worse.pk}/").content.decode()
+    assert 'id="gate-table"' in page and "worse: Bad recall 0.000 &lt; 1.000" in page
+    assert "Activate anyway, replacing the active model" in page
+    assert 'btn btn-primary" type="submit">Activate</button>' not in page
+    assert 'id="unconfirmed-share"' in page and "calibration runs" in page
+
+    # The form without a reason changes nothing and says why; with one, the note and audit keep it.
+    response = client.post(f"/models/{worse.pk}/activate", {"reason": "  "}, follow=True)
+    assert "say why it should be active" in response.content.decode()
+    assert ActiveModel.objects.get(plot_type=pt).model == better
+    client.post(f"/models/{worse.pk}/activate", {"reason": "testing the new optimizer on shift"})
+    assert ActiveModel.objects.get(plot_type=pt).model == worse
+    entry = Activation.objects.filter(model=worse).get()
+    assert entry.note == "testing the new optimizer on shift" and entry.previous == better and entry.user == expert
+
+    # A better model's page keeps the primary button.
+    page = client.get(f"/models/{better.pk}/").content.decode()
+    assert 'btn btn-primary" type="submit">Activate</button>' in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_classification_uses_the_calibrated_scores_and_thresholds(worker, roles, tmp_path):
+    from apps.core import files
+    from apps.monitoring.classify import classify
+    from apps.monitoring.models import Classification
+    from ml.calibration import apply_temperature
+
+    pt = _labeled_plots(tmp_path)
+    expert = factories.user("expert", roles=["Detector expert"])
+    model, _ = _train(pt, expert, LEARNS, 1)
+    calibration = model.metrics["calibration"]
+    assert calibration["separate"] and not set(calibration["calibration_runs"]) & set(calibration["test_runs"])
+    assert model.thresholds["Good"]["set_by"] == "precision-target" and model.thresholds["Good"]["target"] == 0.99
+    plots = list(pt.plots.order_by("id")[:6])
+    classify([p.pk for p in plots], gradcam=False)
+    from apps.monitoring.classify import get_classifier
+
+    classifier = get_classifier(model)
+    raw = classifier.predict_arrays(classifier.load(files.local_paths([p.image for p in plots])))
+    expected = apply_temperature(raw, calibration["temperature"])
+    good = model.label_map.index("Good")
+    for plot, scores in zip(plots, expected, strict=True):
+        row = Classification.objects.get(plot=plot, model=model)
+        assert abs(row.scores["Good"] - scores[good]) < 1e-4
+        if row.verdict_class.name == "Good":
+            assert row.confirmed == (scores[good] >= model.thresholds["Good"]["value"])
