@@ -44,7 +44,8 @@ def test_the_runtime_page_shows_one_card_per_plot_type_with_bad_ones_on_top(clie
     bad_section = html[html.index('id="rt-bad"') : html.index('id="rt-rest"')]
     assert f'id="rt-{cdc.pk}"' in bad_section and f'id="rt-{fcal.pk}"' not in bad_section
     assert f'data-groups="{group.pk} "' in html  # the group filter reads this
-    assert 'data-live-topics="verdicts,plots"' in html and "js/runtime.js" in html
+    assert 'data-live-topics="verdicts,plots,alerts"' in html and "js/runtime.js" in html
+    assert "js/alarm-badges.js" in html  # open alarms: a banner and a badge per card, from the alarms API
 
 
 def test_runtime_cards_come_as_snippets_for_pushed_updates(client, wall):
