@@ -33,6 +33,10 @@ class DeliveryFilterSet(filters.FilterSet):
 
 
 class DeliverySerializer(serializers.ModelSerializer):
+    # Plain strings in the schema: an enum named "status" would collide with the jobs' one.
+    channel = serializers.CharField(read_only=True, help_text="email, webhook, epics or logbook.")
+    status = serializers.CharField(read_only=True, help_text="queued, sent or failed.")
+
     class Meta:
         model = Delivery
         fields = [
