@@ -49,5 +49,7 @@ def keep_stage_timing(sender, stage: str, seconds: float, count: int, **kwargs):
 
 @receiver(plots_ingested, dispatch_uid="operations-ingest-tally")
 def count_ingested(sender, plots, **kwargs):
-    # Sent inside the plots' transaction: the tally commits with them or not at all.
-    tally(DailyTally.Kind.INGESTED, len(plots))
+    # Sent inside the plots' transaction: counted once it commits, so that concurrent ingests do not
+    # wait on the day's tally row for the length of each other's transactions.
+    count = len(plots)
+    transaction.on_commit(lambda: tally(DailyTally.Kind.INGESTED, count))

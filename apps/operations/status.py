@@ -101,6 +101,16 @@ def job_states() -> dict[str, int]:
     return {state: counts.get(state, 0) for state in Job.Status.values}
 
 
+def finished_recently(now=None) -> dict[str, int]:
+    """Jobs done and failed among those created in the last day (along the created_at index)."""
+    from django.db.models import Count
+
+    now = now or timezone.now()
+    recent = Job.objects.filter(created_at__gte=now - dt.timedelta(days=1), status__in=["done", "failed"])
+    counts = dict(recent.order_by().values_list("status").annotate(n=Count("id")))
+    return {"done": counts.get("done", 0), "failed": counts.get("failed", 0)}
+
+
 def heartbeats(now=None) -> list[dict]:
     """Running jobs with their worker's last sign of life, stalest first."""
     now = now or timezone.now()
@@ -212,7 +222,7 @@ def snapshot() -> dict:
         "now": now,
         "stages": stage_figures(now),
         "queue": queue_figures(),
-        "jobs": job_states(),
+        "jobs": finished_recently(now),
         "heartbeats": heartbeats(now),
         "heartbeat_limit": float(getattr(settings, "JOB_HEARTBEAT_TIMEOUT", 120.0)),
         "newest": newest_plots(now),

@@ -24,14 +24,15 @@ def samples(text: str) -> dict:
 
 
 @pytest.fixture
-def pipeline(db):
+def pipeline(db, django_capture_on_commit_callbacks):
     """What a day of work leaves: plots stored, batches timed, jobs done, failed and queued."""
     exp = factories.experiment("GlueX-metrics")
     ptype = factories.plot_type(exp, "CDC_occupancy")
     factories.plot(ptype)  # the newest plot of the experiment
     from apps.operations.receivers import count_ingested
 
-    count_ingested(sender=None, plots=[object()] * 5)
+    with django_capture_on_commit_callbacks(execute=True):  # counted once the plots' transaction commits
+        count_ingested(sender=None, plots=[object()] * 5)
     record("classification", 2.0, 4)  # a batch of 4 at 0.5 s each
     record("classification", 1.0, 1)
     record("gradcam", 0.4, 4)
