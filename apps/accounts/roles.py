@@ -38,6 +38,7 @@ ADMIN_APPS = [
     "wiki",
     "audit",
     "validation",
+    "operations",
 ]
 
 

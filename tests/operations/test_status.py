@@ -120,3 +120,16 @@ def test_delivery_failures_report_a_missing_log_instead_of_failing():
         assert failures.last_day >= failures.last_hour >= 0
     else:
         assert "delivery log" in failures.message
+
+
+@pytest.mark.django_db
+def test_admins_read_stage_timings_and_tallies_in_the_admin_but_cannot_add_them(client, admin_user):
+    from apps.core.timing import record
+
+    record("gradcam", 1.28, 64)
+    client.force_login(admin_user)
+    timings = client.get("/admin/operations/stagetiming/")
+    assert timings.status_code == 200 and b"gradcam" in timings.content
+    tallies = client.get("/admin/operations/dailytally/")
+    assert tallies.status_code == 200
+    assert client.get("/admin/operations/stagetiming/add/").status_code == 403
