@@ -45,6 +45,9 @@ def main_pages(world):
         "/validation/different/",
         "/account/",
         "/people/",
+        "/alarms/",
+        "/alarms/rules/",
+        "/alarms/rules/new",
     ]
 
 
@@ -60,7 +63,7 @@ def test_no_main_page_scrolls_sideways_and_every_section_is_in_the_navigation(ph
         width = page.evaluate("document.documentElement.scrollWidth")
         if width > PHONE["width"]:
             wide[path] = width
-        for name in ("Models", "Validation", "Runtime", "Labeler"):
+        for name in ("Models", "Validation", "Runtime", "Labeler", "Alarms"):
             link = page.locator(".mainnav a", has_text=name)
             expect(link).to_be_visible()
             box = link.bounding_box()
