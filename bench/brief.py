@@ -210,7 +210,7 @@ def generate(n_plots: int):
                     "hi": hi,
                 },
             )
-        print(f"    {hi - plot_lo:>10,} verdicts ({time.perf_counter() - started:6.1f} s)", flush=True)
+        print(f"    verdicts up to plot id {hi - 1:,} ({time.perf_counter() - started:6.1f} s)", flush=True)
     with connection.cursor() as c:
         who = " ".join(f"WHEN {i} THEN {u.pk}" for i, u in enumerate(users))
         c.execute(
