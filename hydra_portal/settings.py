@@ -362,6 +362,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a "status" with their own choices: each gets a name of its own.
+    "ENUM_NAME_OVERRIDES": {
+        "BriefStatusEnum": "apps.briefs.choices.BriefStatus",
+        "DeliveryStatusEnum": "apps.notifications.models.Status",
+        "JobStatusEnum": "apps.jobs.models.Job.Status",
+        "ModelStatusEnum": "apps.monitoring.models.ClassifierModel.Status",
+    },
 }
 
 # Content-Security-Policy (django-csp): scripts only from the portal's own files, never inline or

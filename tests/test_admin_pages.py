@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.alerts.models import Rule, RuleKind
 from apps.core.models import Announcement
 from apps.jobs.models import Job
 from apps.labels.models import Label, LabelingGrant
@@ -75,6 +76,7 @@ def world(experiment):
     LabelingGrant.objects.create(group=Group.objects.get(name="Labeler"), plot_group=group)
     Job.objects.create(kind="train", title="Train CDC_occupancy")
     Announcement.objects.create(message="Beam returns on Monday")
+    Rule.objects.create(experiment=experiment, name="CDC 2 of 3", plot_type=ptype, kind=RuleKind.K_OF_N)
     return {"plot": plot}
 
 

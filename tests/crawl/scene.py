@@ -116,6 +116,7 @@ def build() -> Scene:
 def _build() -> Scene:
     from apps.experiments.models import Campaign
     from apps.jobs.models import Job
+    from apps.monitoring.models import ActiveModel, ClassifierModel
     from apps.monitoring.services import request_training
     from apps.plots.models import Plot, PlotType
     from apps.wiki.models import Question
@@ -144,6 +145,14 @@ def _build() -> Scene:
     # A second version, left inactive: its page offers Activate.
     request_training(types[0], hyper_parameters=TINY_TRAINING, shared_with=types[1:], force=True, activate=False)
     settle()
+    # The activation gate keeps a tiny model that calls everything one class from going live by itself;
+    # the expert activates it anyway, with the reason the gate asks for (the model page's form).
+    first = ClassifierModel.objects.filter(plot_type=types[0]).order_by("version").first()
+    if not ActiveModel.objects.filter(model=first).exists():
+        by_hand = Client()
+        by_hand.force_login(expert)
+        form = {"reason": "crawl scene: a tiny model, activated to give every plot a verdict"}
+        _ok(by_hand.post(f"/models/{first.pk}/activate", form), "activate the first model anyway")
     call_command("classify", stdout=quiet, stderr=quiet)
 
     online = Campaign.objects.get(experiment=types[0].experiment, is_reference=False)

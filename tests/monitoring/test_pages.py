@@ -156,7 +156,14 @@ def test_the_train_form_queues_a_job_for_experts_only(client, wall, people, djan
     factories.label(cdc.plots.first(), factories.label_class(cdc.experiment, "Good"))
     response = client.post(
         f"/models/type/{cdc.pk}/train",
-        {"architecture": "compact", "epochs": 3, "optimizer": "sgd", "balance": "undersample", "patience": 5},
+        {
+            "architecture": "compact",
+            "epochs": 3,
+            "optimizer": "sgd",
+            "balance": "undersample",
+            "patience": 5,
+            "scope": "type",  # the default is one shared model; this one serves cdc alone
+        },
     )
     assert response.status_code == 302
     new = cdc.classifier_models.order_by("-version").first()
@@ -168,7 +175,7 @@ def test_the_train_form_queues_a_job_for_experts_only(client, wall, people, djan
         f"/models/type/{cdc.pk}/train",
         {
             **{"architecture": "compact", "epochs": 3, "optimizer": "adam", "balance": "class_weights"},
-            **{"lr_schedule": "cosine", "references": "no", "force": "on"},
+            **{"lr_schedule": "cosine", "references": "no", "force": "on", "scope": "type"},
         },
     )
     assert response.status_code == 302
