@@ -41,4 +41,6 @@ EXTRA_URLS = [
     "/notifications/?status=failed",
     # Script endpoints (fetched to prove they answer; a 405 to a GET is right).
     "/labeler/apply",
+    # Send a brief without touching its note (scripts and the API's twin; the page saves the note first).
+    "/briefs/{brief}/send",
 ]

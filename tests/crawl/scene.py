@@ -170,7 +170,7 @@ def _build() -> Scene:
     question = Question.objects.get(plot_type=types[0])
     _ok(by_expert.post(f"/questions/{question.pk}/answer/", {"text": "Only if it lasts a run."}), "answer it")
     _alarm(by_expert, types[0])
-    _brief(by_expert, types[0].experiment.slug)
+    brief = _brief(by_expert, types[0].experiment.slug)
     _failed_delivery()
     settle()
 
@@ -180,7 +180,12 @@ def _build() -> Scene:
     classified = Plot.objects.filter(classifications__gradcam__gt="").distinct()
     assert classified.exists(), "no plot has a verdict with a GradCAM map"
     return Scene(
-        ids={"plot_type": types[0].pk, "empty_type": empty.pk, "classified_plot": classified.first().pk},
+        ids={
+            "plot_type": types[0].pk,
+            "empty_type": empty.pk,
+            "classified_plot": classified.first().pk,
+            "brief": brief,
+        },
     )
 
 
@@ -197,12 +202,12 @@ def _failed_delivery() -> None:
     assert row.status == "failed", row.last_error
 
 
-def _brief(by_expert: Client, slug: str) -> None:
+def _brief(by_expert: Client, slug: str) -> int:
     """A shift brief on demand, kept as a draft: the list links it, its page offers the note and Send."""
     from apps.briefs.models import Brief
 
     _ok(by_expert.post(f"/briefs/new?experiment={slug}", {"shift": "Owl"}), "write a shift brief")
-    assert Brief.objects.filter(status="draft", shift_name="Owl").exists()
+    return Brief.objects.get(status="draft", shift_name="Owl").pk
 
 
 def _alarm(by_expert: Client, plot_type) -> None:
