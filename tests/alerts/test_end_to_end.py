@@ -19,7 +19,8 @@ from tests import factories
 from tests.alerts.helpers import Line
 from tests.notifications.peers import wait_until
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Serialized rollback: the API tests after these (alphabetically) restore the migrations' data the same way.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 SECRET = "shift-hook-secret"
 
 
