@@ -45,6 +45,7 @@ def queue(brief, emails: list[str], logbook: str) -> int:
             image_plot=worst[0]["plot"] if worst else None,
             dedupe_key=brief.dedupe_key,
             source=brief.dedupe_key,
+            strict=True,  # a crew pressing Send sees a bad address instead of a failed delivery later
         )
     except InvalidTarget as exc:
         raise ValidationError(f"Cannot send the brief: {exc}.") from None
