@@ -39,6 +39,9 @@ ADMIN_APPS = [
     "audit",
     "validation",
     "operations",
+    "notifications",
+    "alerts",
+    "briefs",
 ]
 
 
