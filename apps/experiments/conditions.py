@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import re
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -175,21 +176,23 @@ def _as_text(value):
     return None
 
 
-class Node:
+class Node(ABC):
+    @abstractmethod
     def q(self) -> Q:
         """A Q on Run: the runs this node chooses, as id subqueries on RunCondition."""
-        raise NotImplementedError
 
+    @abstractmethod
     def run_ids(self, universe: frozenset[int]) -> set[int]:
         """The ids among ``universe`` this node chooses: one index-only scan of RunCondition per
         comparison, the and/or/not done on sets (fast where a multi-way semi-join is not)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def matches(self, conditions: dict) -> bool:
-        raise NotImplementedError
+        """Whether a run with ``conditions`` is chosen (the same answer as ``q``, in Python)."""
 
+    @abstractmethod
     def names(self) -> set[str]:
-        raise NotImplementedError
+        """The condition names the node reads."""
 
 
 def _condition_rows():
@@ -201,8 +204,9 @@ def _condition_rows():
 class Leaf(Node):
     """A comparison on one condition: ``rows()`` is its Q on RunCondition."""
 
+    @abstractmethod
     def rows(self) -> Q:
-        raise NotImplementedError
+        """The Q on RunCondition rows of this comparison."""
 
     def q(self) -> Q:
         return Q(pk__in=_condition_rows().filter(self.rows(), name=self.name).values("run_id"))
