@@ -39,27 +39,7 @@ class RuleForm(forms.ModelForm):
 
     class Meta:
         model = Rule
-        fields = [
-            "name",
-            "enabled",
-            "plot_type",
-            "plot_group",
-            "kind",
-            "severity",
-            "k",
-            "n",
-            "streak",
-            "stale_minutes",
-            "live_minutes",
-            "clear_after",
-            "flicker_changes",
-            "flicker_window",
-            "notify_expert",
-            "targets",
-            "escalate_after_minutes",
-            "escalation_targets",
-            "repeat_hours",
-        ]
+        fields = Rule.EDITABLE_FIELDS
 
     def __init__(self, *args, experiment, **kwargs):
         super().__init__(*args, **kwargs)

@@ -59,6 +59,29 @@ class Rule(models.Model):
     every ``repeat_hours``.
     """
 
+    # What an expert sets on the rule page and through the API (the form and the serializer share it).
+    EDITABLE_FIELDS = [
+        "name",
+        "enabled",
+        "plot_type",
+        "plot_group",
+        "kind",
+        "severity",
+        "k",
+        "n",
+        "streak",
+        "stale_minutes",
+        "live_minutes",
+        "clear_after",
+        "flicker_changes",
+        "flicker_window",
+        "notify_expert",
+        "targets",
+        "escalate_after_minutes",
+        "escalation_targets",
+        "repeat_hours",
+    ]
+
     experiment = models.ForeignKey("experiments.Experiment", on_delete=models.CASCADE, related_name="+")
     name = models.CharField(max_length=200)
     enabled = models.BooleanField(default=True)

@@ -8,31 +8,7 @@ class RuleSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Rule
-        fields = [
-            "id",
-            "experiment",
-            "name",
-            "enabled",
-            "plot_type",
-            "plot_group",
-            "kind",
-            "severity",
-            "k",
-            "n",
-            "streak",
-            "stale_minutes",
-            "live_minutes",
-            "clear_after",
-            "flicker_changes",
-            "flicker_window",
-            "notify_expert",
-            "targets",
-            "escalate_after_minutes",
-            "escalation_targets",
-            "repeat_hours",
-            "created_at",
-            "updated_at",
-        ]
+        fields = ["id", "experiment", *Rule.EDITABLE_FIELDS, "created_at", "updated_at"]
         read_only_fields = ["created_at", "updated_at"]
 
     def validate_targets(self, value):
