@@ -21,9 +21,11 @@ BASE = {
     "options": {"filters": [4, 8]},
 }
 # On these plots two epochs at 0.01 learn the bright block (accuracy 1.0 on the test runs);
-# at 0.003 the model still calls every plot Good.
+# at 0.0001 the model hardly moves from its seeded start, which calls every plot Good (highest Bad
+# score 0.38 on the test runs). At 0.003 the highest Bad score sat at 0.49, so the noise of
+# multi-threaded training sometimes tipped one plot over and the "collapsed" model was not.
 LEARNS = {**BASE, "learning_rate": 0.01}
-COLLAPSES = {**BASE, "learning_rate": 0.003}
+COLLAPSES = {**BASE, "learning_rate": 0.0001}
 
 
 def _labeled_plots(tmp_path, per_run=16, test_runs=2):
