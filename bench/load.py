@@ -82,11 +82,12 @@ class Stats:
 
 
 class Client:
-    """One keep-alive connection; reconnects after a failure."""
+    """One keep-alive connection that keeps its cookies, as a browser does; reconnects after a failure."""
 
     def __init__(self, host: str, port: int):
         self.host, self.port = host, port
         self.conn: http.client.HTTPConnection | None = None
+        self.cookies: dict[str, str] = {}
 
     def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
         reused = self.conn is not None
@@ -102,8 +103,14 @@ class Client:
         if self.conn is None:
             self.conn = http.client.HTTPConnection(self.host, self.port, timeout=TIMEOUT)
         try:
-            self.conn.request(method, path, body=body, headers=headers or {})
+            headers = dict(headers or {})
+            if self.cookies:
+                headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+            self.conn.request(method, path, body=body, headers=headers)
             response = self.conn.getresponse()
+            for value in response.headers.get_all("Set-Cookie") or ():
+                name, _, rest = value.partition("=")
+                self.cookies[name.strip()] = rest.split(";", 1)[0]
             return response.status, response.read()
         except (OSError, http.client.HTTPException):
             self.conn.close()
