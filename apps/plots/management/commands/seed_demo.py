@@ -173,11 +173,18 @@ class Command(BaseCommand):
 
         from ml.synthetic import DEMO_PLOT_TYPES
 
+        from apps.monitoring.management.commands._wait import in_process
+
         names = [d.name for d in DEMO_PLOT_TYPES]
         args = [a for name in names for a in ("--plot-type", name)]
-        call_command("train", *args, "--shared", "--experiment", experiment, stdout=self.stdout, stderr=self.stderr)
+        if not in_process():
+            # With an external broker the jobs run in `manage.py rundramatiq`: wait for them, since the
+            # verdicts below need the model active.
+            self.stdout.write("training runs in a worker (manage.py rundramatiq); waiting for it")
+        out = {"stdout": self.stdout, "stderr": self.stderr}
+        call_command("train", *args, "--shared", "--experiment", experiment, "--wait", **out)
         # The model is active now: give the plots already seeded their verdicts too.
-        call_command("classify", stdout=self.stdout, stderr=self.stderr)
+        call_command("classify", "--wait", **out)
 
     def _ingest(self, ingestor: Ingestor, batch: list[Source]) -> int:
         if not batch:
