@@ -171,9 +171,8 @@ class Command(BaseCommand):
     def _train(self, experiment):
         from django.core.management import call_command
 
-        from ml.synthetic import DEMO_PLOT_TYPES
-
         from apps.monitoring.management.commands._wait import in_process
+        from ml.synthetic import DEMO_PLOT_TYPES
 
         names = [d.name for d in DEMO_PLOT_TYPES]
         args = [a for name in names for a in ("--plot-type", name)]
