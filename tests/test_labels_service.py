@@ -4,9 +4,9 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from apps.accounts.permissions import can_label, labelable_plot_type_ids
 from apps.accounts.roles import ADMIN, LABELER, VIEWER
 from apps.labels.models import Label, LabelClass, LabelingGrant
+from apps.labels.permissions import can_label, labelable_plot_type_ids
 from apps.labels.services import apply_labels, erase_labels
 from apps.plots.models import Plot
 from tests import factories

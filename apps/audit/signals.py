@@ -1,13 +1,15 @@
-"""Audit entries for changes made anywhere (admin, pages, API, shell): roles and grants."""
+"""Audit entries for role changes made anywhere (admin, pages, API, shell).
+
+Other apps record their own changes with ``apps.audit.record()`` (labels: apps/labels/signals.py).
+"""
 
 from django.contrib.auth import get_user_model
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db.models.signals import m2m_changed
 from django.dispatch import receiver
 
 from apps.audit import record
 from apps.audit.middleware import current_user
 from apps.audit.models import AuditEntry
-from apps.labels.models import Label, LabelingGrant
 
 User = get_user_model()
 
@@ -26,26 +28,3 @@ def roles_changed(sender, instance, action, reverse, pk_set, **kwargs):
             record(current_user(), AuditEntry.Action.CHANGE_ROLES, user, **{verb: [instance.name]})
     else:
         record(current_user(), AuditEntry.Action.CHANGE_ROLES, instance, **{verb: names})
-
-
-@receiver(post_save, sender=LabelingGrant)
-def grant_saved(sender, instance, created, **kwargs):
-    record(current_user(), AuditEntry.Action.CHANGE_GRANTS, instance, change="created" if created else "changed")
-
-
-@receiver(post_delete, sender=LabelingGrant)
-def grant_deleted(sender, instance, **kwargs):
-    record(current_user(), AuditEntry.Action.CHANGE_GRANTS, instance, change="deleted")
-
-
-@receiver(post_delete, sender=Label)
-def label_deleted(sender, instance, **kwargs):
-    # Cascades from a deleted plot are not a labeling decision; only direct deletions count.
-    if current_user() is not None:
-        record(
-            current_user(),
-            AuditEntry.Action.DELETE_LABELS,
-            instance,
-            plot=instance.plot_id,
-            label_class=instance.label_class_id,
-        )

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from apps.core.events import publish_on_commit
 from apps.labels.models import Label, LabelClass
+from apps.labels.permissions import labelable_plot_type_ids
 
 
 def valid_class_ids(plot_types) -> dict[int, set[int]]:
@@ -40,8 +41,6 @@ def apply_labels(
     Raises ValidationError when a class is not valid for a plot's type and PermissionDenied
     when ``check_permission`` is set and ``user`` may not label one of the plot types.
     """
-    from apps.accounts.permissions import labelable_plot_type_ids
-
     pairs = list(pairs)
     if not pairs:
         return []

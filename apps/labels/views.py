@@ -12,10 +12,10 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from apps.accounts.permissions import can_label, labelable_plot_type_ids
 from apps.core.access import login_required_json, read_required
 from apps.core.selection import current_experiment
 from apps.labels import labeler
+from apps.labels.permissions import can_label, labelable_plot_type_ids
 from apps.labels.services import apply_labels, erase_labels, valid_class_ids
 from apps.plots.models import Plot, PlotType
 

@@ -10,13 +10,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from apps.accounts.permissions import can_label
 from apps.core.access import read_required, wants_json
 from apps.core.bad_input import BadParameters
 from apps.core.integers import is_out_of_range, parse_id_list
 from apps.core.selection import current_experiment
 from apps.experiments.production import run_is_production
 from apps.labels.models import Label, LabelClass
+from apps.labels.permissions import can_label
 from apps.labels.services import apply_labels, erase_labels
 from apps.plots import browsing, cards
 from apps.plots.groups import group_tree
