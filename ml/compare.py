@@ -17,6 +17,10 @@ good plot varies from run to run), so ``calibrate`` learns the run-to-run spread
 one plot type from a reference set, and ``similarity`` expresses a distance in units of that
 spread: 1.0 means "as close as good plots are to each other", 0.5 "twice as far", and so on.
 
+A canvas may hold several pads (ROOT's ``Divide``), each with its own frame and colour bar;
+``pads`` judges each frame on its own, so a canvas whose pads are all empty is empty, and a pad
+that lost its data where the reference's draws some is named (``lost_pads``).
+
 Images are numpy arrays: grey (H, W) float in [0, 1], or RGB (H, W, 3) uint8. Plain numpy and
 Pillow; no Django, no TensorFlow.
 """
@@ -46,6 +50,10 @@ SCALE_FLOORS: dict[str, float] = {"chi2": 2e-4, "ks": 2e-3, "mad": 1e-3, "profil
 # An image whose ink sits in a band this thin (share of height or width) draws no data: only a
 # flat line at zero, or a colour bar beside an empty map.
 EMPTY_BAND = 0.08
+# Pixels darker than this (grey level) can be a pad's frame: axis lines, whatever their colour.
+FRAME_DARK = 0.55
+# A frame smaller than this share of the largest frame's area is a stat box or legend, not a pad.
+MIN_FRAME_SHARE = 0.2
 
 PASS, WARN, FAIL, NON_COMPARABLE = "pass", "warn", "fail", "non_comparable"
 VERDICT_ORDER: dict[str, int] = {FAIL: 0, WARN: 1, NON_COMPARABLE: 2, PASS: 3}
@@ -88,9 +96,21 @@ class PreparedImage:
     profile_x: np.ndarray = field(default_factory=lambda: np.zeros(0))
     profile_y: np.ndarray = field(default_factory=lambda: np.zeros(0))
     ink_band: float = 1.0  # thinnest band (share of height or width) holding 90 % of the ink
+    # One flag per pad (frame) of a canvas, row by row, True where the pad draws no data; empty
+    # when the canvas has a single frame or no coloured ink at all (then pads are not judged).
+    pads: tuple[bool, ...] = ()
+
+    @property
+    def empty_pads(self) -> list[int]:
+        """1-based numbers of the pads that draw nothing (row by row, left to right)."""
+        return [i for i, empty in enumerate(self.pads, start=1) if empty]
 
     @property
     def draws_nothing(self) -> bool:
+        if len(self.pads) > 1:
+            # A multi-pad canvas: colour bars and axes of several pads spread over the whole
+            # image, so it is empty when every pad is.
+            return self.blank or all(self.pads)
         return self.blank or (self.ink > 0 and self.ink_band < EMPTY_BAND)
 
 
@@ -150,6 +170,73 @@ def intensity_histogram(grey: np.ndarray, bins: int = HISTOGRAM_BINS) -> np.ndar
     return counts / total if total else counts.astype(float)
 
 
+def _runs(mask: np.ndarray, min_length: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Runs of True along each row of ``mask`` at least ``min_length`` long: (row, first, last)."""
+    padded = np.zeros((mask.shape[0], mask.shape[1] + 2), dtype=np.int8)
+    padded[:, 1:-1] = mask
+    step = np.diff(padded, axis=1)
+    rows, starts = np.nonzero(step == 1)
+    _rows, ends = np.nonzero(step == -1)
+    keep = (ends - starts) >= min_length
+    return rows[keep], starts[keep], ends[keep] - 1
+
+
+def find_frames(image: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """The frames (plot areas) of a canvas as (top, left, bottom, right) pixels, row by row.
+
+    A frame is found by its axes: a long dark vertical line (the y axis) that ends on a long
+    dark horizontal line starting at the same place (the x axis). Only these two sides count,
+    since a stat box often hides the frame's top right corner. Overlapping candidates keep the
+    largest (a stat box or legend inside a frame is dropped), and candidates far smaller than
+    the largest frame are dropped too.
+    """
+    array = np.asarray(image)
+    lines = to_grey(array) < FRAME_DARK
+    height, width = lines.shape
+    min_w, min_h = max(12, int(0.06 * width)), max(10, int(0.06 * height))
+    hy, hx0, hx1 = _runs(lines, min_w)
+    vx, vy0, vy1 = _runs(lines.T, min_h)
+    found = []
+    for x, y0, y1 in zip(vx.tolist(), vy0.tolist(), vy1.tolist(), strict=True):
+        near = (np.abs(hx0 - x) <= 2) & (np.abs(hy - y1) <= 2)
+        for y, x1 in zip(hy[near].tolist(), hx1[near].tolist(), strict=True):
+            found.append((y0, x, y, x1))
+    found.sort(key=lambda f: (-(f[2] - f[0]) * (f[3] - f[1]), f))
+    kept: list[tuple[int, int, int, int]] = []
+    for f in found:
+        if all(f[2] < k[0] or f[0] > k[2] or f[3] < k[1] or f[1] > k[3] for k in kept):
+            kept.append(f)
+    if kept:
+        largest = (kept[0][2] - kept[0][0]) * (kept[0][3] - kept[0][1])
+        kept = [k for k in kept if (k[2] - k[0]) * (k[3] - k[1]) >= MIN_FRAME_SHARE * largest]
+    # Row by row: frames whose tops are within a tenth of a frame height share a row.
+    tall = max((k[2] - k[0] for k in kept), default=1)
+    return sorted(kept, key=lambda k: (round(k[0] / max(1, tall // 10)), k[1]))
+
+
+def pad_is_empty(ink: np.ndarray, frame: tuple[int, int, int, int]) -> bool:
+    """Whether the frame draws no data: no coloured ink inside it above a thin band at its bottom.
+
+    An empty 2-D pad keeps its colour bar (outside the frame), an empty 1-D pad a flat line on
+    its x axis; anything else inside the frame is data.
+    """
+    top, left, bottom, right = frame
+    floor = bottom - max(2, int(EMPTY_BAND * (bottom - top)))
+    inside = ink[top + 2 : floor, left + 2 : right - 1]
+    return int(inside.sum()) < max(3, int(0.001 * inside.size))
+
+
+def pads(image: np.ndarray, ink: np.ndarray | None = None) -> tuple[bool, ...]:
+    """Per frame of the canvas (``find_frames``), whether it draws no data (``pad_is_empty``).
+
+    Without any coloured ink on the canvas there is no telling data from axes and text: no pads.
+    """
+    ink = ink_mask(image) if ink is None else ink
+    if not ink.any():
+        return ()
+    return tuple(pad_is_empty(ink, f) for f in find_frames(image))
+
+
 def prepare(image: np.ndarray) -> PreparedImage:
     """Everything ``distances`` needs about one image, computed once (compare one template to many plots)."""
     array = np.asarray(image)
@@ -168,6 +255,7 @@ def prepare(image: np.ndarray) -> PreparedImage:
         profile_x=_normalised(drawn.sum(axis=0)),
         profile_y=_normalised(drawn.sum(axis=1)),
         ink_band=min(narrowest_band(rows), narrowest_band(cols)) if ink.any() else 1.0,
+        pads=pads(array, ink),
     )
 
 
@@ -208,7 +296,11 @@ def distances(a: PreparedImage, b: PreparedImage) -> Distances:
 
 
 def non_comparable_reason(image: PreparedImage | None, reference: PreparedImage | None) -> str:
-    """Why two images cannot be compared ("missing", "missing reference", "empty", "different size"), or ""."""
+    """Why two images cannot be compared, or "".
+
+    "missing", "missing reference", "different size", "empty" (the image draws nothing, or
+    nothing where the reference draws data) or "empty reference" (the reference draws nothing).
+    """
     if image is None:
         return "missing"
     if reference is None:
@@ -218,7 +310,20 @@ def non_comparable_reason(image: PreparedImage | None, reference: PreparedImage 
     # A blank image, or one that draws no data where the reference does, is empty.
     if image.draws_nothing or (image.ink < 1e-4 <= reference.ink):
         return "empty"
+    # Against a reference that draws nothing, any distance would only measure the data itself.
+    if reference.draws_nothing:
+        return "empty reference"
     return ""
+
+
+def lost_pads(image: PreparedImage, reference: PreparedImage) -> list[int]:
+    """Pads (1-based) that draw nothing in ``image`` but draw data in ``reference``.
+
+    Only canvases with the same number of pads (two or more) are compared pad by pad.
+    """
+    if len(image.pads) < 2 or len(image.pads) != len(reference.pads):
+        return []
+    return [i for i, (a, b) in enumerate(zip(image.pads, reference.pads, strict=True), start=1) if a and not b]
 
 
 def medoid(images: Sequence[PreparedImage], sample: int = 60, seed: int = 0) -> int:

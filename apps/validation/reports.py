@@ -67,15 +67,34 @@ def thresholds_for(plot_type_ids) -> dict[int, dict]:
     return out
 
 
-def _template(plot_type: PlotType, refs: list[Plot], prepared: list) -> int:
-    usable = [i for i, p in enumerate(prepared) if p is not None]
+def _template(plot_type: PlotType, refs: list[Plot], prepared: list, empty_ids: set[int]) -> tuple[int, str]:
+    """Index of the reference template among ``refs``, or (-1, why the plot type cannot be compared).
+
+    Reference plots that draw nothing (an empty canvas, every pad empty, or no entries in the
+    histogram they came from) are never a template: against an empty reference every plot would
+    look broken, or an empty one fine. When the plot type's chosen reference plot is empty, or
+    every reference plot is, the plot type is non-comparable.
+    """
+    readable = [i for i, p in enumerate(prepared) if p is not None]
+    if not readable:
+        return -1, "missing reference: no readable reference image"
+    drawn = [i for i in readable if not prepared[i].draws_nothing and refs[i].pk not in empty_ids]
     if plot_type.reference_plot_id:
-        for i in usable:
+        for i in readable:
             if refs[i].pk == plot_type.reference_plot_id:
-                return i
-    if not usable:
-        return -1
-    return usable[compare.medoid([prepared[i] for i in usable])]
+                if i in drawn:
+                    return i, ""
+                return -1, f"empty reference: the plot type's reference plot (run {refs[i].run_number}) draws nothing"
+    if not drawn:
+        n = len(readable)
+        return -1, "empty reference: " + (
+            "the reference plot draws nothing" if n == 1 else f"all {n} reference plots draw nothing"
+        )
+    return drawn[compare.medoid([prepared[i] for i in drawn])], ""
+
+
+def pads_reason(lost: list[int], n_pads: int) -> str:
+    return f"pad{'s' if len(lost) > 1 else ''} {', '.join(map(str, lost))} of {n_pads} empty"
 
 
 def _entry(plot: Plot, verdict: str, score=None, siamese=None, reason="", distances=None) -> dict:
@@ -111,17 +130,23 @@ def compare_plot_type(
         }
 
     prepared_refs = [images.prepared(p) for p in refs]
-    t = _template(plot_type, refs, prepared_refs)
+    empty_ids = set(
+        HistogramSource.objects.filter(plot__in=[*plots, *refs], entries__lte=0).values_list("plot_id", flat=True)
+    )
+    t, why = _template(plot_type, refs, prepared_refs, empty_ids)
     if t < 0:
-        return {**line, "verdict": Verdict.NON_COMPARABLE, "reason": "missing reference: no readable reference image"}
+        return {**line, "verdict": Verdict.NON_COMPARABLE, "reason": why}
     template, template_plot = prepared_refs[t], refs[t]
     spread = [
         compare.distances(p, template)
         for i, p in enumerate(prepared_refs)
-        if i != t and p is not None and not compare.non_comparable_reason(p, template)
+        if i != t
+        and p is not None
+        and refs[i].pk not in empty_ids
+        and not compare.non_comparable_reason(p, template)
+        and not compare.lost_pads(p, template)
     ]
     calibration = compare.calibrate(spread)
-    empty_ids = set(HistogramSource.objects.filter(plot__in=plots, entries__lte=0).values_list("plot_id", flat=True))
     siamese_row = similarity.active(plot_type.pk)
     entries, comparable = [], []
     for plot in plots:
@@ -131,14 +156,27 @@ def compare_plot_type(
             reason = "missing: the image file cannot be read"
         if reason:
             entries.append(_entry(plot, Verdict.NON_COMPARABLE, reason=reason))
+            if image is not None and len(image.pads) > 1:
+                entries[-1].update(pads=len(image.pads), empty_pads=image.empty_pads)
             continue
         d = compare.distances(image, template)
         score = compare.similarity(d, calibration)
+        verdict = compare.verdict(score, limits["warn_below"], limits["fail_below"])
+        # A pad that draws nothing where the reference's draws data is lost data, whatever the
+        # distances over the whole canvas say.
+        lost = compare.lost_pads(image, template)
         entries.append(
             _entry(
-                plot, compare.verdict(score, limits["warn_below"], limits["fail_below"]), score, None, "", d.as_dict()
+                plot,
+                Verdict.FAIL if lost else verdict,
+                score,
+                None,
+                pads_reason(lost, len(image.pads)) if lost else "",
+                d.as_dict(),
             )
         )
+        if len(image.pads) > 1:
+            entries[-1].update(pads=len(image.pads), empty_pads=image.empty_pads)
         comparable.append((len(entries) - 1, plot))
     accuracy = (siamese_row.metrics.get("accuracy") or 0.0) if siamese_row else 0.0
     # A Siamese model that tells held-out pairs apart poorly is shown, but has no say in the verdict.
@@ -161,10 +199,11 @@ def compare_plot_type(
     reasons = Counter(e["reason"] for e in entries if e["verdict"] == Verdict.NON_COMPARABLE)
     if usable:
         worst = min(usable, key=_severity)
-        reason = ""
+        reason = f"run {worst['run']}: {worst['reason']}" if worst["reason"] else ""
         if reasons:
             why = ", ".join(r for r, _n in reasons.most_common(3))
-            reason = f"{sum(reasons.values())} of {len(entries)} plots non-comparable ({why})"
+            note = f"{sum(reasons.values())} of {len(entries)} plots non-comparable ({why})"
+            reason = f"{reason}; {note}" if reason else note
     else:
         reason = reasons.most_common(1)[0][0]
     if siamese_row is not None and not votes:

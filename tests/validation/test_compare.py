@@ -73,3 +73,36 @@ def test_the_difference_map_is_dark_where_images_agree():
     pixels = np.asarray(Image.open(io.BytesIO(png)))
     assert pixels.shape[:2] == (120, 160)
     assert pixels.max() < 10
+
+
+def four_pads(run: int, empty: tuple[int, ...] = (), background: int = 0xE8) -> bytes:
+    """Two maps above two 1-D plots; the pads numbered in ``empty`` (1-based) draw nothing."""
+    names = (synthetic.FCAL, synthetic.FDC, synthetic.TOF, synthetic.BCAL)
+    return synthetic.canvas(
+        [synthetic.png(n, run, "empty" if i in empty else None) for i, n in enumerate(names, start=1)],
+        columns=2,
+        background=background,
+    )
+
+
+def test_each_pad_of_a_multi_pad_canvas_is_judged_on_its_own():
+    good = prepared(four_pads(1))
+    assert good.pads == (False, False, False, False) and not good.draws_nothing
+    some = prepared(four_pads(2, empty=(2, 3)))
+    assert some.empty_pads == [2, 3] and not some.draws_nothing
+    assert compare.lost_pads(some, good) == [2, 3] and compare.lost_pads(good, some) == []
+    # Colour bars and axes of four pads spread over the whole canvas: still empty, white canvas or grey.
+    for background in (0xE8, 0xFF):
+        empty = prepared(four_pads(3, empty=(1, 2, 3, 4), background=background))
+        assert empty.draws_nothing and empty.empty_pads == [1, 2, 3, 4]
+        assert compare.non_comparable_reason(empty, good) == "empty"
+    # A single plot is one pad; its stat box and colour bar are not pads.
+    assert prepared(synthetic.png(synthetic.FCAL, 1)).pads == (False,)
+    assert prepared(synthetic.png(synthetic.TOF, 1, "empty")).pads == (True,)
+
+
+def test_a_plot_against_an_empty_reference_is_non_comparable():
+    empty_reference = prepared(four_pads(4, empty=(1, 2, 3, 4)))
+    assert compare.non_comparable_reason(prepared(four_pads(5)), empty_reference) == "empty reference"
+    single = prepared(synthetic.png(synthetic.TOF, 4, "empty"))
+    assert compare.non_comparable_reason(prepared(synthetic.png(synthetic.TOF, 5)), single) == "empty reference"

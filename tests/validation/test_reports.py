@@ -122,3 +122,53 @@ def test_the_report_page_shows_worst_plot_beside_its_reference(campaigns, client
     assert "different size" in html and "empty" in html
     partial = client.get(f"/validation/reports/{report.pk}/?partial=1").content.decode()
     assert "<html" not in partial and synthetic.TOF in partial
+
+
+def test_empty_pads_fail_a_plot_and_an_empty_reference_is_non_comparable(experiment):
+    from tests.validation.test_compare import four_pads
+
+    reference = factories.campaign(experiment, "recon-ver01", kind=CampaignKind.OFFLINE, is_reference=True)
+    new = factories.campaign(experiment, "recon-ver02", kind=CampaignKind.OFFLINE)
+    runs = {n: factories.run(experiment, n) for n in range(1, 7)}
+    canvases, flat, chosen = (
+        factories.plot_type(experiment, "CAL_overview"),
+        factories.plot_type(experiment, SC),
+        factories.plot_type(experiment, synthetic.TOF),
+    )
+    for n, run in runs.items():
+        factories.plot_from_png(canvases, four_pads(n), run, reference)
+        factories.plot_from_png(flat, synthetic.png(SC, n, "empty"), run, reference)
+        made = factories.plot_from_png(
+            chosen, synthetic.png(synthetic.TOF, n, "empty" if n == 6 else None), run, reference
+        )
+    chosen.reference_plot = made  # run 6, which draws nothing
+    chosen.save()
+    factories.plot_from_png(canvases, four_pads(11), runs[1], new)
+    factories.plot_from_png(canvases, four_pads(12, empty=(3,)), runs[2], new)
+    factories.plot_from_png(canvases, four_pads(13, empty=(1, 2, 3, 4)), runs[3], new)
+    factories.plot_from_png(flat, synthetic.png(SC, 11), runs[1], new)
+    factories.plot_from_png(chosen, synthetic.png(synthetic.TOF, 11), runs[1], new)
+
+    report = reports.compute(reports.get_or_create_report(new, reference))
+    results = {r.plot_type.name: r for r in report.results.select_related("plot_type")}
+    cal = results["CAL_overview"]
+    assert cal.verdict == "fail" and cal.counts == {"pass": 1, "fail": 1, "non_comparable": 1}
+    assert cal.reason.startswith("run 2: pad 3 of 4 empty")
+    by_run = {e["run"]: e for e in cal.plots}
+    assert (by_run[2]["verdict"], by_run[2]["empty_pads"], by_run[2]["pads"]) == ("fail", [3], 4)
+    assert (by_run[3]["verdict"], by_run[3]["reason"], by_run[3]["empty_pads"]) == (
+        "non_comparable",
+        "empty",
+        [1, 2, 3, 4],
+    )
+    assert (by_run[1]["verdict"], by_run[1]["empty_pads"]) == ("pass", [])
+    assert cal.n_reference == 6 and cal.calibration["source"] == "reference"
+    # Every reference plot of SC draws nothing: no pass or fail against it.
+    assert (results[SC].verdict, results[SC].reason) == (
+        "non_comparable",
+        "empty reference: all 6 reference plots draw nothing",
+    )
+    assert results[SC].counts == {}
+    # TOF's chosen reference plot draws nothing, though the campaign's other plots do.
+    assert results[synthetic.TOF].verdict == "non_comparable"
+    assert results[synthetic.TOF].reason == "empty reference: the plot type's reference plot (run 6) draws nothing"

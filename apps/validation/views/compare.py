@@ -69,12 +69,14 @@ def compare_page(request, pk: int):
         else:
             d = compare.distances(a, b)
             score = compare.similarity(d, calibration)
+            lost = compare.lost_pads(a, b)
             context.update(
                 distances=d.as_dict(),
                 scales=calibration.as_dict()["scales"],
                 calibration=calibration,
                 score=score,
-                verdict=compare.verdict(score, limits["warn_below"], limits["fail_below"]),
+                verdict="fail" if lost else compare.verdict(score, limits["warn_below"], limits["fail_below"]),
+                reason=reports.pads_reason(lost, len(a.pads)) if lost else "",
             )
         context["limits"] = limits
         context["siamese_model"] = similarity.active(plot.plot_type_id)
