@@ -43,7 +43,7 @@ def main() -> None:
     django.setup()
     import numpy as np
 
-    from apps.monitoring import services
+    from apps.monitoring import training_data
     from apps.plots.models import Plot, PlotType
     from ml import data, training
     from ml.synthetic import DEMO_PLOT_TYPES
@@ -51,10 +51,10 @@ def main() -> None:
     types = list(PlotType.objects.filter(name__in=[d.name for d in DEMO_PLOT_TYPES]))
     if not types:
         sys.exit(f"no demo plot types in {args.var_dir}: seed it with bench/train_compact.py --keep")
-    examples = services.training_examples(types)
+    examples = training_data.training_examples(types)
     failures = dict(Plot.objects.filter(plot_type__in=types).values_list("id", "simulated_failure"))
     hp = training.HyperParameters.from_dict(overrides)
-    result = training.train(examples, hp, excluded=services.excluded_classes(types[0]))
+    result = training.train(examples, hp, excluded=training_data.excluded_classes(types[0]))
 
     test = result.split.test
     scores = result.model.predict(data.load_images([e.path for e in test], hp.resolved_input_shape()), verbose=0)

@@ -50,6 +50,9 @@ class JobTaken(SkipMessage):
 def enqueue(actor, *, kind: str, title: str = "", user=None, defer: bool = False, **params) -> Job:
     """Create a queued Job whose message ``actor(job_id, **params)`` is sent once the transaction commits.
 
+    ``actor`` is a Dramatiq actor or its name: the relay finds the actor by name when it sends, so
+    a caller need not import the module that declares it (and that module may import the caller).
+
     The job commits with the caller's data or not at all; if the broker cannot take the message
     then, the relay sends it later. ``defer`` leaves the message to the serving process's relay
     (the embedded set-up's in-process worker would die with a short-lived command).
@@ -61,7 +64,7 @@ def enqueue(actor, *, kind: str, title: str = "", user=None, defer: bool = False
         title=title or kind,
         params=params,
         created_by=user,
-        actor=actor.actor_name,
+        actor=getattr(actor, "actor_name", actor),
         message=WAITING if defer else "",
     )
     publish_on_commit("jobs", "jobs.update", job.as_event())

@@ -164,7 +164,7 @@ def active_figures(candidate, examples, scores_by_type=None, bad_class: str = "B
     the active model had learned from (its figures there are flattered). Loads each model once.
     """
     from apps.monitoring.models import ActiveModel
-    from apps.monitoring.training import _plot_id
+    from apps.monitoring.training_data import plot_id
     from ml import calibration, data, evaluation, model_files
 
     covered = candidate.covered_type_ids()
@@ -196,7 +196,7 @@ def active_figures(candidate, examples, scores_by_type=None, bad_class: str = "B
         )
         learned = set(model.training_plot_ids or [])
         for name in names:
-            overlap = sum(1 for e in mine if e.group == name and _plot_id(e) in learned)
+            overlap = sum(1 for e in mine if e.group == name and plot_id(e) in learned)
             out[name] = {
                 "model": model.pk,
                 "name": str(model),

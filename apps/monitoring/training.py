@@ -13,8 +13,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.core import files
-from apps.monitoring import gating, services
+from apps.monitoring import gating, registry, services
 from apps.monitoring.models import ClassifierModel
+from apps.monitoring.training_data import excluded_classes, model_plot_types, plot_id, training_examples
 from ml import calibration, data, evaluation, model_files
 from ml.training import HyperParameters, train
 
@@ -51,16 +52,12 @@ def _keep_user_thresholds(old: dict, new: dict) -> dict:
     return merged
 
 
-def _plot_id(example: data.Example) -> int:
-    return int(str(example.key).split(":", 1)[0])
-
-
 def _disagreements(examples, scores, classes) -> list[dict]:
     rows = []
     for e, s in zip(examples, scores, strict=True):
         top = int(s.argmax())
         if classes[top] != e.label:
-            rows.append({"plot": _plot_id(e), "label": e.label, "verdict": classes[top], "confidence": float(s[top])})
+            rows.append({"plot": plot_id(e), "label": e.label, "verdict": classes[top], "confidence": float(s[top])})
     rows.sort(key=lambda r: -r["confidence"])
     return rows[:MAX_DISAGREEMENTS]
 
@@ -131,8 +128,8 @@ def run_training(model_id: int, job, activate: bool | None = None, classify: boo
 
 def _train(model: ClassifierModel, job, activate: bool | None, classify: bool = False) -> ClassifierModel:
     hp = HyperParameters.from_dict(model.hyper_parameters)
-    examples = local_examples(services.training_examples(services.model_plot_types(model)))
-    excluded = services.excluded_classes(model.plot_type)
+    examples = local_examples(training_examples(model_plot_types(model)))
+    excluded = excluded_classes(model.plot_type)
     job.report(0.01, f"{len(examples)} labeled plots; training {hp.architecture} for up to {hp.epochs} epochs")
     parent = parent_classes = None
     if model.parent and model.parent.file:
@@ -179,8 +176,8 @@ def _train(model: ClassifierModel, job, activate: bool | None, classify: bool = 
     model.class_ids = _class_ids(model, result.classes)
     model.input_shape = list(shape)
     model.fingerprint = result.fingerprint
-    model.training_plot_ids = sorted({_plot_id(e) for e in result.split.train + result.split.validation})
-    model.test_plot_ids = sorted({_plot_id(e) for e in result.split.test})
+    model.training_plot_ids = sorted({plot_id(e) for e in result.split.train + result.split.validation})
+    model.test_plot_ids = sorted({plot_id(e) for e in result.split.test})
     model.curves = {**result.history, "best_epoch": result.best_epoch}
     model.confusion_matrix = {"matrix": metrics["confusion_matrix"], "histograms": metrics["histograms"]}
     model.thresholds = _keep_user_thresholds(model.thresholds, metrics["thresholds"])
@@ -211,7 +208,7 @@ def _train(model: ClassifierModel, job, activate: bool | None, classify: bool = 
     should_activate = bool(targets)
     if should_activate:
         with transaction.atomic():
-            services.activate(
+            registry.activate(
                 model, user=model.created_by, note="activated after training", check=False, plot_types=targets
             )
             if classify:
@@ -255,11 +252,11 @@ def _gate(model: ClassifierModel, metrics: dict, bad_class: str) -> dict:
 
 def evaluation_examples(model: ClassifierModel) -> list[data.Example]:
     """The labeled weight-0 plots of the model's plot type, else the model's own test plots."""
-    examples = local_examples(services.training_examples(services.model_plot_types(model)))
+    examples = local_examples(training_examples(model_plot_types(model)))
     test = [e for e in examples if e.weight == 0]
     if not test and model.test_plot_ids:
         wanted = set(model.test_plot_ids)
-        test = [e for e in examples if _plot_id(e) in wanted]
+        test = [e for e in examples if plot_id(e) in wanted]
     return test
 
 

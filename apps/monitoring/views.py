@@ -18,7 +18,7 @@ from apps.core.bad_input import BadParameters
 from apps.core.integers import parse_id_list
 from apps.core.selection import current_experiment
 from apps.labels.models import LabelClass
-from apps.monitoring import gating, runtime, services
+from apps.monitoring import gating, registry, runtime, services, training_data
 from apps.monitoring.forms import ActivateForm, TrainForm
 from apps.monitoring.models import Activation, ActiveModel, ClassifierModel
 from apps.monitoring.permissions import can_activate, can_edit_thresholds, can_train
@@ -190,7 +190,7 @@ def model_page(request, pk: int):
     context = {
         "model": model,
         "is_active": bool(active and active.model_id == model.pk),
-        "covered": services.model_plot_types(model),
+        "covered": training_data.model_plot_types(model),
         "matrix": _matrix_rows(model, classes),
         "thresholds": [
             (name, (model.thresholds or {}).get(name, {}), classes.get(name)) for name in model.label_map or []
@@ -249,7 +249,7 @@ def activate(request, pk: int):
             messages.error(request, " ".join(errors))
         return redirect("model-page", model.pk)
     try:
-        services.activate(model, request.user, form.cleaned_data["text"])
+        registry.activate(model, request.user, form.cleaned_data["text"])
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -271,7 +271,7 @@ def set_thresholds(request, pk: int):
         try:
             if current is not None and abs(float(raw) - float(current)) < 1e-9:
                 continue
-            services.set_threshold(model, name, raw, request.user)
+            registry.set_threshold(model, name, raw, request.user)
         except (ValueError, ValidationError) as exc:
             messages.error(request, f"{name}: {' '.join(getattr(exc, 'messages', [str(exc)]))}")
             continue
@@ -283,12 +283,9 @@ def set_thresholds(request, pk: int):
 
 @require_POST
 def evaluate(request, pk: int):
-    from apps.jobs.runner import enqueue
-    from apps.monitoring.tasks import evaluate_model
-
     model = get_object_or_404(ClassifierModel, pk=pk)
     if not can_train(request.user):
         raise PermissionDenied("Evaluating needs the permission monitoring.add_classifiermodel.")
-    job = enqueue(evaluate_model, kind="evaluate", title=f"Evaluate {model}", user=request.user, model_id=model.pk)
+    job = services.queue_evaluation(model, user=request.user)
     messages.success(request, f"Evaluating {model} on its test plots (job #{job.pk}).")
     return redirect("model-page", model.pk)

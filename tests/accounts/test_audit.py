@@ -79,7 +79,7 @@ def test_the_audit_log_is_read_only_in_the_admin(admin_client):
 
 
 def test_activating_and_retiring_models_and_editing_thresholds_are_audited():
-    from apps.monitoring import services
+    from apps.monitoring import registry
 
     factories.restore_roles()
     factories.grant_monitoring_roles()
@@ -87,10 +87,10 @@ def test_activating_and_retiring_models_and_editing_thresholds_are_audited():
     pt = factories.plot_type(exp, "CDC_occupancy")
     expert = factories.user("expert-a", roles=["Detector expert"])
     first, second = factories.classifier_model(pt), factories.classifier_model(pt)
-    services.activate(first, expert)
-    services.activate(second, expert)
-    services.set_threshold(second, "Bad", 0.8, expert)
-    services.deactivate(pt, expert)
+    registry.activate(first, expert)
+    registry.activate(second, expert)
+    registry.set_threshold(second, "Bad", 0.8, expert)
+    registry.deactivate(pt, expert)
     activations = entries(AuditEntry.Action.ACTIVATE_MODEL)
     assert [(e.object_id, e.details["previous"]) for e in reversed(activations)] == [
         (str(first.pk), None),

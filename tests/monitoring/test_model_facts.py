@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from apps.monitoring import services
+from apps.monitoring import registry
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +27,7 @@ def shared(roles):
     fcal = factories.plot_type(exp, "FCAL_occupancy")
     model = factories.classifier_model(cdc, metrics=FIGURES)
     model.plot_types.add(cdc, fcal)
-    services.activate(model, check=False)
+    registry.activate(model, check=False)
     return exp, cdc, fcal, model
 
 

@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from apps.jobs.models import Job
 from apps.monitoring.models import Classification
 from tests import factories
 
@@ -181,3 +182,16 @@ def test_the_train_form_queues_a_job_for_experts_only(client, wall, people, djan
     assert response.status_code == 302
     newer = cdc.classifier_models.order_by("-version").first()
     assert newer.hyper_parameters["references"] is False and newer.hyper_parameters["lr_schedule"] == "cosine"
+
+
+def test_the_evaluate_button_queues_an_evaluation_job_for_experts_only(client, wall, people):
+    *_, model = wall
+    client.force_login(people["labeler"])
+    assert client.post(f"/models/{model.pk}/evaluate").status_code == 403
+    assert not Job.objects.filter(kind="evaluate").exists()
+    client.force_login(people["expert"])
+    response = client.post(f"/models/{model.pk}/evaluate")
+    assert response.status_code == 302 and response["Location"] == f"/models/{model.pk}/"
+    job = Job.objects.get(kind="evaluate")
+    assert job.actor == "evaluate_model" and job.params == {"model_id": model.pk} and job.status == "queued"
+    assert job.created_by == people["expert"] and job.title == f"Evaluate {model}"

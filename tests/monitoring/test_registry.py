@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied
 from rest_framework.test import APIClient
 
 from apps.jobs.models import Job
-from apps.monitoring import services
+from apps.monitoring import registry, services, training_data
 from apps.monitoring.models import Activation, ActiveModel, ClassifierModel
 from tests import factories
 
@@ -27,9 +27,9 @@ def test_activating_needs_the_permission_and_is_logged_with_the_previous_model(p
     second = factories.classifier_model(plot_type)
     for who in ("viewer", "labeler"):
         with pytest.raises(PermissionDenied):
-            services.activate(first, people[who])
-    services.activate(first, people["expert"], note="first model")
-    services.activate(second, people["admin"])
+            registry.activate(first, people[who])
+    registry.activate(first, people["expert"], note="first model")
+    registry.activate(second, people["admin"])
     assert ActiveModel.objects.get(plot_type=plot_type).model == second
     log = list(Activation.objects.filter(plot_type=plot_type).order_by("id"))
     assert [(a.model, a.previous, a.user.username) for a in log] == [
@@ -46,7 +46,7 @@ def test_only_ready_models_can_be_activated(plot_type, people):
     ClassifierModel.objects.filter(pk=model.pk).update(status=ClassifierModel.Status.FAILED)
     model.refresh_from_db()
     with pytest.raises(ValidationError):
-        services.activate(model, people["expert"])
+        registry.activate(model, people["expert"])
 
 
 def test_the_activate_api_action_needs_the_permission(plot_type, people):
@@ -105,8 +105,8 @@ def test_training_through_the_api_needs_the_permission_and_reports_a_skip(plot_t
 def test_a_user_threshold_records_who_set_it(plot_type, people):
     model = factories.classifier_model(plot_type)
     with pytest.raises(PermissionDenied):
-        services.set_threshold(model, "Bad", 0.8, people["viewer"])
-    entry = services.set_threshold(model, "Bad", 0.8, people["expert"])
+        registry.set_threshold(model, "Bad", 0.8, people["viewer"])
+    entry = registry.set_threshold(model, "Bad", 0.8, people["expert"])
     model.refresh_from_db()
     assert model.thresholds["Bad"]["value"] == 0.8 == entry["value"]
     assert model.thresholds["Bad"]["set_by"] == "user" and model.thresholds["Bad"]["user"] == "expert"
@@ -133,12 +133,12 @@ def test_a_shared_model_learns_from_several_plot_types_and_is_activated_for_each
     factories.label(factories.plot(other), factories.label_class(plot_type.experiment, "Bad"))
     request = services.request_training(plot_type, shared_with=[other], hyper_parameters={"epochs": 2})
     assert request.model.covered_type_ids() == sorted([plot_type.pk, other.pk])
-    assert request.model.fingerprint == services.data_fingerprint([plot_type, other])
-    assert request.model.fingerprint != services.data_fingerprint(plot_type)
+    assert request.model.fingerprint == training_data.data_fingerprint([plot_type, other])
+    assert request.model.fingerprint != training_data.data_fingerprint(plot_type)
     again = services.request_training(plot_type, shared_with=[other], hyper_parameters={"epochs": 2})
     assert again.skipped
     model = factories.classifier_model(plot_type)
     model.plot_types.add(plot_type, other)
-    services.activate(model, people["expert"])
+    registry.activate(model, people["expert"])
     assert ActiveModel.objects.get(plot_type=other).model == model
     assert Activation.objects.filter(model=model).count() == 2

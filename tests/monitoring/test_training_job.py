@@ -3,7 +3,7 @@
 import pytest
 
 from apps.jobs.models import Job
-from apps.monitoring import services
+from apps.monitoring import services, training_data
 from apps.monitoring.models import Activation, ActiveModel, ClassifierModel
 from ml import model_files
 from tests import factories
@@ -62,7 +62,7 @@ def test_a_training_job_reports_epochs_and_leaves_a_ready_active_model(worker, r
     assert model.metrics["tested_on"] == 16 and model.metrics["evaluated_on"] == "test"
     assert model.test_plot_ids and not set(model.test_plot_ids) & set(model.training_plot_ids)
     assert set(model.thresholds) == {"Bad", "Good"} and len(model.curves["loss"]) == 2
-    assert model.confusion_matrix["matrix"] and model.fingerprint == services.data_fingerprint(pt)
+    assert model.confusion_matrix["matrix"] and model.fingerprint == training_data.data_fingerprint(pt)
     model_files.verify(model.file_path())
     assert job.result["history"]["loss"] == model.curves["loss"] and job.result["epochs"] == 2
     assert "epoch 2/2" in job.log

@@ -8,7 +8,7 @@ from rest_framework.response import Response
 
 from apps.core.api.schema import ID_PATTERN
 from apps.jobs.api.serializers import JobSerializer
-from apps.monitoring import scope, services
+from apps.monitoring import registry, scope, services
 from apps.monitoring.api import serializers
 from apps.monitoring.filtersets import ClassificationFilterSet, ClassifierModelFilterSet
 from apps.monitoring.models import ActiveModel, Classification, ClassifierModel
@@ -105,7 +105,7 @@ class ClassifierModelViewSet(viewsets.ReadOnlyModelViewSet):
         model = self.get_object()
         body = serializers.ActivateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        entry = _translate(lambda: services.activate(model, request.user, body.validated_data["note"]))
+        entry = _translate(lambda: registry.activate(model, request.user, body.validated_data["note"]))
         return Response(serializers.ActivationSerializer(entry).data)
 
     @extend_schema(request=serializers.ThresholdSerializer, responses=serializers.ClassifierModelSerializer)
@@ -116,7 +116,7 @@ class ClassifierModelViewSet(viewsets.ReadOnlyModelViewSet):
         body = serializers.ThresholdSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         _translate(
-            lambda: services.set_threshold(
+            lambda: registry.set_threshold(
                 model, body.validated_data["label"], body.validated_data["value"], request.user
             )
         )
