@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "apps.operations",
     "apps.briefs",
     "apps.backups",
+    "apps.dashboard",
 ]
 
 MIDDLEWARE = [
@@ -105,6 +106,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "apps.core.context_processors.portal",
+                "apps.experiments.context_processors.switcher",
             ],
         },
     },

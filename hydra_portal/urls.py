@@ -6,6 +6,7 @@ from django.urls import include, path, re_path
 
 from apps.accounts.forms import LoginForm
 from apps.core import views as core_views
+from apps.plots import views as plot_views
 
 # The diamond of base.html's inline icon, for the pages that do not extend base.html (Django's admin
 # and password pages, the API docs): browsers ask them for /favicon.ico, which answered 404.
@@ -22,8 +23,7 @@ def favicon(request):
 handler500 = "apps.core.outage.server_error"
 
 urlpatterns = [
-    path("", core_views.home, name="home"),
-    path("plots/<int:pk>/image", core_views.plot_image, name="plot-image"),
+    path("", include("apps.dashboard.urls")),
     path("", include("apps.plots.urls")),
     path("", include("apps.labels.urls")),
     path("", include("apps.wiki.urls")),
@@ -43,4 +43,4 @@ urlpatterns = [
 ]
 
 if settings.SERVE_MEDIA:
-    urlpatterns.append(re_path(r"^media/(?P<path>.*)$", core_views.media, name="media"))
+    urlpatterns.append(re_path(r"^media/(?P<path>.*)$", plot_views.media, name="media"))

@@ -10,7 +10,7 @@ from django.db.models import Count
 from rest_framework.test import APIClient
 
 from apps.accounts.roles import DETECTOR_EXPERT
-from apps.core import dashboard
+from apps.dashboard.summaries import summaries
 from apps.plots.counters import counts_by_type
 from apps.plots.ingest import Ingestor, Source
 from apps.plots.layout import PlotRef
@@ -33,7 +33,7 @@ def counters() -> dict[int, int]:
 
 
 def total(exp) -> int:
-    [row] = dashboard.summaries([exp])
+    [row] = summaries([exp])
     return row.total
 
 
@@ -132,7 +132,7 @@ def test_recount_of_an_unknown_experiment_is_an_error():
 
 
 def by_class(exp) -> dict[str, int]:
-    [row] = dashboard.summaries([exp])
+    [row] = summaries([exp])
     return {name: n for name, n, _ in row.by_class}
 
 

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from apps.accounts.access import read_required
 from apps.alerts import services
 from apps.alerts.choices import State
 from apps.alerts.filtersets import AlarmFilterSet
@@ -17,10 +18,9 @@ from apps.alerts.forms import AcknowledgeForm, RuleForm, SilenceForm
 from apps.alerts.models import Alarm, Rule, Silence
 from apps.alerts.permissions import can_acknowledge, can_edit_rules
 from apps.audit import record
-from apps.core.access import read_required
 from apps.core.bad_input import BadParameters
 from apps.core.pagination import BadCursor, paginate
-from apps.core.selection import current_experiment
+from apps.experiments.selection import current_experiment
 from apps.plots.models import PlotGroup, PlotType
 
 PAGE_SIZE = 50

@@ -7,14 +7,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from apps.accounts.access import read_required
 from apps.briefs import services
 from apps.briefs.forms import NoteForm, PeriodForm
 from apps.briefs.models import Brief, ShiftSchedule
 from apps.briefs.permissions import WRITE_MESSAGE, can_write
-from apps.core.access import read_required
 from apps.core.bad_input import BadParameters
 from apps.core.pagination import BadCursor, paginate
-from apps.core.selection import current_experiment
+from apps.experiments.selection import current_experiment
 
 PAGE_SIZE = 30
 ORDER = ("-period_end", "-id")

@@ -6,8 +6,12 @@ from django.core.exceptions import ValidationError
 from django.http import JsonResponse
 from django.shortcuts import render
 
-from apps.core.access import wants_json
 from apps.core.integers import is_out_of_range, out_of_range
+
+
+def wants_json(request) -> bool:
+    """Whether the caller (a script's fetch(), a JSON body) wants its answer, errors included, as JSON."""
+    return "application/json" in request.headers.get("Accept", "") or request.content_type == "application/json"
 
 
 class BadParameters(Exception):

@@ -16,7 +16,6 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import DatabaseError, connection
-from django.utils import timezone
 
 from apps.core import files
 from apps.core.outage import close_broken_connections
@@ -42,7 +41,7 @@ def _where(url: str) -> str:
     return f"{parts.scheme}://{parts.hostname}:{parts.port}" if parts.port else f"{parts.scheme}://{parts.hostname}"
 
 
-def _failure(exc: BaseException) -> str:
+def failure(exc: BaseException) -> str:
     text = " ".join(str(exc).split()) or exc.__class__.__name__
     return text[:300]
 
@@ -54,7 +53,7 @@ def database() -> Check:
             cursor.fetchone()
     except DatabaseError as exc:
         close_broken_connections()
-        return Check("database", False, f"{connection.vendor} unavailable: {_failure(exc)}")
+        return Check("database", False, f"{connection.vendor} unavailable: {failure(exc)}")
     return Check("database", True, f"{connection.vendor} answers")
 
 
@@ -91,7 +90,7 @@ def broker() -> Check:
         else:
             _redis_ping(url)
     except Exception as exc:  # every client error means the same here: messages cannot be sent
-        return Check("broker", False, f"{_where(url)} unreachable: {_failure(exc)}")
+        return Check("broker", False, f"{_where(url)} unreachable: {failure(exc)}")
     return Check("broker", True, f"{_where(url)} answers")
 
 
@@ -105,7 +104,7 @@ def channel_layer() -> Check:
         url = host["address"] if isinstance(host, dict) else host
         _redis_ping(url)
     except Exception as exc:  # the layer's Redis is down: live page updates stop
-        return Check("channel_layer", False, f"{_where(url) if url else 'redis'} unreachable: {_failure(exc)}")
+        return Check("channel_layer", False, f"{_where(url) if url else 'redis'} unreachable: {failure(exc)}")
     return Check("channel_layer", True, f"{_where(url)} answers")
 
 
@@ -132,44 +131,27 @@ def _object_storage() -> Check:
         good = files.read(name) == b"ok"
         files.delete([name])
     except Exception as exc:  # any storage or network failure: new images cannot be stored
-        return Check("media", False, f"{where} is not writable: {_failure(exc)}")
+        return Check("media", False, f"{where} is not writable: {failure(exc)}")
     if not good:
         return Check("media", False, f"{where} returned other bytes than were written")
     return Check("media", True, f"{where} is writable")
 
 
-def workers(database_ok: bool) -> Check:
-    if not database_ok:
-        return Check("workers", False, "unknown while the database is unavailable", required=False)
-    from apps.jobs.models import Job
+# Parts that other apps report on (apps.jobs: the workers), each called with whether the database answered.
+_more_checks: list = []
 
-    try:
-        running = Job.objects.filter(status=Job.Status.RUNNING)
-        count = running.count()
-        queued = Job.objects.filter(status=Job.Status.QUEUED).count()
-        newest = running.exclude(heartbeat_at=None).order_by("-heartbeat_at").values_list("heartbeat_at", flat=True)
-        newest = newest.first()
-    except DatabaseError as exc:
-        close_broken_connections()
-        return Check("workers", False, f"unknown: {_failure(exc)}", required=False)
-    message = f"{count} running, {queued} queued"
-    if not count:
-        return Check("workers", True, message, required=False)
-    if newest is None:
-        return Check("workers", True, f"{message}; no heartbeat yet", required=False)
-    age = (timezone.now() - newest).total_seconds()
-    limit = getattr(settings, "JOB_HEARTBEAT_TIMEOUT", 120.0)
-    message = f"{message}; newest heartbeat {age:.0f} s ago"
-    if age > limit:
-        return Check("workers", False, f"{message}, over the {limit:.0f} s limit: no worker alive", required=False)
-    return Check("workers", True, message, required=False)
+
+def add_check(check) -> None:
+    """Report ``check(database_ok) -> Check`` too, after the portal's own parts (once, however often asked)."""
+    if check not in _more_checks:
+        _more_checks.append(check)
 
 
 def report() -> tuple[bool, dict]:
     """(healthy, JSON body): healthy when every required part is ok."""
     started = time.perf_counter()
     db = database()
-    checks = [db, broker(), channel_layer(), media_storage(), workers(db.ok)]
+    checks = [db, broker(), channel_layer(), media_storage(), *(check(db.ok) for check in _more_checks)]
     healthy = all(c.ok for c in checks if c.required)
     body = {
         "status": "ok" if healthy else "unavailable",

@@ -71,6 +71,10 @@ class JobsConfig(AppConfig):
     def ready(self):
         import dramatiq
 
+        from apps.core.health import add_check
+        from apps.jobs.health import workers
+
+        add_check(workers)
         # The serving process relays the outbox: in the embedded set-up (make demo) it runs every job
         # queued by any process (seed_demo's first training, ingest's classifications) and settles
         # the jobs the last serving process left unfinished.

@@ -12,8 +12,8 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from apps.core.access import login_required_json, read_required
-from apps.core.selection import current_experiment
+from apps.accounts.access import login_required_json, read_required
+from apps.experiments.selection import current_experiment
 from apps.labels import labeler
 from apps.labels.permissions import can_label, labelable_plot_type_ids
 from apps.labels.services import apply_labels, erase_labels, valid_class_ids

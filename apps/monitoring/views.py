@@ -13,10 +13,10 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from apps.core.access import read_required
+from apps.accounts.access import read_required
 from apps.core.bad_input import BadParameters
 from apps.core.integers import parse_id_list
-from apps.core.selection import current_experiment
+from apps.experiments.selection import current_experiment
 from apps.labels.models import LabelClass
 from apps.monitoring import gating, registry, runtime, services, training_data
 from apps.monitoring.forms import ActivateForm, TrainForm

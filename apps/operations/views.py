@@ -11,11 +11,11 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from apps.accounts.access import read_required
 from apps.accounts.permissions import is_admin
-from apps.core.access import read_required
 from apps.core.bad_input import BadParameters
-from apps.core.selection import current_experiment
 from apps.experiments.models import Campaign
+from apps.experiments.selection import current_experiment
 from apps.monitoring.runtime import group_closure
 from apps.operations import metrics, status, trends
 from apps.plots.models import PlotGroup, PlotType

@@ -1,20 +1,25 @@
-"""Plot pages: the browser (grid and list), one plot, and the tree of plot groups."""
+"""Plot pages: the browser (grid and list), one plot, the tree of plot groups, and the image files."""
 
 from __future__ import annotations
 
+import mimetypes
+
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Max
-from django.http import JsonResponse
+from django.http import FileResponse, Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_POST, require_safe
+from django.views.static import serve
 
-from apps.core.access import read_required, wants_json
-from apps.core.bad_input import BadParameters
+from apps.accounts.access import read_required
+from apps.core import files
+from apps.core.bad_input import BadParameters, wants_json
 from apps.core.integers import is_out_of_range, parse_id_list
-from apps.core.selection import current_experiment
 from apps.experiments.production import run_is_production
+from apps.experiments.selection import current_experiment
 from apps.labels.models import Label, LabelClass
 from apps.labels.permissions import can_label
 from apps.labels.services import apply_labels, erase_labels
@@ -198,3 +203,47 @@ def group_list(request):
     experiment = current_experiment(request)
     tree = group_tree(experiment) if experiment else None
     return render(request, "plots/groups.html", {"experiment": experiment, "tree": tree})
+
+
+@require_safe  # HEAD too: download managers and caches ask for the size first
+@read_required
+def plot_image(request, pk: int):
+    """The full image, downloadable under a name that carries run number and plot type."""
+    plot = get_object_or_404(Plot.objects.select_related("plot_type"), pk=pk)
+    root = files.local_root()
+    if root is not None:
+        path = root / plot.image
+        if not path.exists():
+            raise Http404("image file is missing")
+        return FileResponse(open(path, "rb"), as_attachment="download" in request.GET, filename=plot.download_name)
+    return _from_storage(request, plot.image, download=plot.download_name if "download" in request.GET else None)
+
+
+@require_safe  # HEAD too: download managers and caches ask for the size first
+@read_required
+def media(request, path: str):
+    root = files.local_root()
+    if root is not None:
+        response = serve(request, path, document_root=root)
+    else:
+        response = _from_storage(request, path)
+    # Content-addressed: a path never changes content.
+    response["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response
+
+
+def _from_storage(request, name: str, download: str | None = None):
+    """Stream a stored object, or redirect to a signed URL of it (HYDRA_MEDIA_REDIRECT)."""
+    if not name or name.startswith("/") or ".." in name.split("/") or "\\" in name:
+        raise Http404("no such file")
+    store = files.storage()
+    if not store.exists(name):
+        raise Http404("no such file")
+    if settings.MEDIA_REDIRECT and not download:
+        return HttpResponseRedirect(store.url(name))
+    size = store.size(name)
+    handle = store.open(name, "rb")
+    kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    response = FileResponse(handle, content_type=kind, as_attachment=download is not None, filename=download or "")
+    response["Content-Length"] = str(size)
+    return response

@@ -10,9 +10,9 @@ from django.http import HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from apps.accounts.access import read_required
 from apps.audit import record
 from apps.audit.models import AuditEntry
-from apps.core.access import read_required
 from apps.labels.permissions import can_label
 from apps.plots.models import Plot, PlotType
 from apps.wiki.forms import AnswerForm, DescriptionForm, QuestionForm

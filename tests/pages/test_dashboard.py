@@ -7,8 +7,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.core.dashboard import first_id_since, summaries
 from apps.core.models import Announcement
+from apps.dashboard.summaries import first_id_since, summaries
 from apps.plots.models import Plot
 from tests import factories
 from tests.pages.conftest import add_plots

@@ -1,6 +1,6 @@
 from rest_framework import mixins, viewsets
 
-from apps.core.api.permissions import AdminOrReadOnly, CanUpload
+from apps.accounts.api.permissions import AdminOrReadOnly, CanUpload
 from apps.core.api.schema import ID_PATTERN
 from apps.experiments.api import filters, serializers
 from apps.experiments.models import Campaign, Experiment, Run, RunPeriod

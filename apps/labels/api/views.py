@@ -3,8 +3,8 @@ from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
+from apps.accounts.api.permissions import AdminOrReadOnly
 from apps.core.api.exceptions import ApiError
-from apps.core.api.permissions import AdminOrReadOnly
 from apps.core.api.schema import ID_PATTERN, error_responses
 from apps.labels.api import filters
 from apps.labels.api.serializers import LabelClassSerializer, LabelSerializer, LabelWriteSerializer

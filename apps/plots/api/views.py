@@ -8,8 +8,8 @@ from rest_framework import parsers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from apps.accounts.api.permissions import AdminOrReadOnly, CanUpload
 from apps.core.api.exceptions import ApiError, PayloadTooLarge
-from apps.core.api.permissions import AdminOrReadOnly, CanUpload
 from apps.core.api.schema import ERRORS, ID_PATTERN, error_responses
 from apps.labels.api.serializers import LabelSerializer
 from apps.labels.models import Label

@@ -7,8 +7,8 @@ from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from apps.core.access import read_required
-from apps.core.selection import current_experiment
+from apps.accounts.access import read_required
+from apps.experiments.selection import current_experiment
 from apps.jobs.models import Job
 from apps.plots.models import Plot, PlotType, media_url
 from apps.validation import reports, tasks

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from apps.core.selection import current_experiment
+from apps.experiments.selection import current_experiment
 from apps.plots.models import Plot
 from apps.validation.forms import SimulateForm
 from apps.validation.simulation import SimulationError, simulate

@@ -1,4 +1,4 @@
-"""Who may see a page: open reading when HYDRA_OPEN_ACCESS is on, a login otherwise."""
+"""Who may see a page: open reading when HYDRA_OPEN_ACCESS is on, a login otherwise (``can_read``)."""
 
 from functools import wraps
 
@@ -30,7 +30,3 @@ def login_required_json(view):
         return view(request, *args, **kwargs)
 
     return wrapped
-
-
-def wants_json(request) -> bool:
-    return "application/json" in request.headers.get("Accept", "") or request.content_type == "application/json"
