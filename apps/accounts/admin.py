@@ -4,20 +4,12 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from apps.accounts.models import ApiToken
-from apps.labels.models import LabelingGrant
-
-
-class UserGrantInline(admin.TabularInline):
-    model = LabelingGrant
-    fk_name = "user"
-    fields = ["plot_type", "plot_group"]
-    autocomplete_fields = ["plot_type", "plot_group"]
-    extra = 0
-    verbose_name_plural = "labeling grants"
 
 
 class PortalUserAdmin(UserAdmin):
-    inlines = [*UserAdmin.inlines, UserGrantInline]
+    """Django's user admin; apps above accounts add their inlines (labels: the user's labeling grants)."""
+
+    inlines = [*UserAdmin.inlines]
 
 
 admin.site.unregister(User)

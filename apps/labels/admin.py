@@ -1,7 +1,21 @@
 from django.contrib import admin
 from django.utils.html import format_html
 
+from apps.accounts.admin import PortalUserAdmin
 from apps.labels.models import Label, LabelClass, LabelingGrant
+
+
+class UserGrantInline(admin.TabularInline):
+    model = LabelingGrant
+    fk_name = "user"
+    fields = ["plot_type", "plot_group"]
+    autocomplete_fields = ["plot_type", "plot_group"]
+    extra = 0
+    verbose_name_plural = "labeling grants"
+
+
+# The user admin (apps.accounts.admin) shows each user's labeling grants.
+PortalUserAdmin.inlines = [*PortalUserAdmin.inlines, UserGrantInline]
 
 
 @admin.register(LabelClass)
