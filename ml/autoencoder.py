@@ -1,9 +1,17 @@
-"""A small convolutional autoencoder per plot type, trained on Good plots only.
+"""A small convolutional autoencoder per plot type, trained on known-normal plots only.
 
-A plot the autoencoder cannot rebuild well is unlike the Good plots it learned from: the
-reconstruction error is the anomaly score, and the per-pixel squared error is a map of where the
-plot differs (shown over the plot like a GradCAM heat map). The bottleneck doubles as an
-embedding for the maps in ``ml.maps``.
+A plot the autoencoder cannot rebuild well is unlike the normal plots it learned from (plots
+labeled Good, or of a reference campaign; never the campaign under test): the reconstruction
+error is the anomaly score, and its map is a map of where the plot differs (shown over the plot
+like a GradCAM heat map). The bottleneck doubles as an embedding for the maps in ``ml.maps``.
+
+The score looks at structure, not ink. A small autoencoder blurs: thin lines and speckled,
+low-statistics maps come back smeared, and plain per-pixel errors grow with the amount of fine
+ink whatever the model learned. The error map is therefore the *signed* residual
+(reconstruction - image) averaged over a small window, squared: blur and speckle cancel within
+the window (the ink is only moved about), while data that is missing or added (a dead region, a
+missing plane, a moved peak) does not. The threshold is a quantile of the scores of normal plots
+the model was not trained on, when there are enough of them.
 
 Images are (N, H, W, C) float32 in [0, 1] (``ml.embeddings.load_images``); H and W must divide
 by 2 ** len(filters). Keras is imported inside the functions, so importing this module is free.
@@ -19,20 +27,25 @@ import numpy as np
 
 ARCHITECTURE = "conv-autoencoder"
 BOTTLENECK = "bottleneck"
-# The score is the mean of the worst TOP_SHARE of pixel errors: a dead region covering 2 % of the
-# image hardly moves the mean over all pixels, but dominates the worst few percent.
+# The score is the mean of the worst TOP_SHARE of the error map: a dead region covering 2 % of
+# the image hardly moves the mean over all pixels, but dominates the worst few percent.
 TOP_SHARE = 0.02
+# The residual is averaged over a window this share of the image's smaller side (at least 3 px).
+WINDOW_SHARE = 0.1
+# The threshold: this quantile of the normal plots' scores.
+QUANTILE = 0.99
 
 
 @dataclass
 class TrainedAutoencoder:
-    """A trained autoencoder, its training curve and the threshold learned from the Good plots."""
+    """A trained autoencoder, its training curve and the threshold learned from normal plots."""
 
     model: object
     threshold: float
     threshold_method: str
     train_scores: np.ndarray
     history: dict = field(default_factory=dict)
+    calibration_scores: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 def build(input_shape=(48, 64, 1), latent_dim: int = 32, filters=(16, 32, 64)):
@@ -69,17 +82,22 @@ def train(
     learning_rate: float = 1e-3,
     patience: int = 5,
     seed: int = 0,
+    calibration: np.ndarray | None = None,
+    quantile: float = QUANTILE,
     progress: Callable[[int, int, float], None] | None = None,
 ) -> TrainedAutoencoder:
-    """Train on ``images`` (Good plots); stop early on the validation loss; learn the anomaly threshold.
+    """Train on ``images`` (normal plots); stop early on the validation loss; learn the anomaly threshold.
 
-    ``progress(epoch, epochs, loss)`` is called after each epoch. The threshold is the mean plus
-    three standard deviations of the Good plots' own scores.
+    ``progress(epoch, epochs, loss)`` is called after each epoch. The threshold is the
+    ``quantile`` of the scores of ``calibration`` (normal plots held out of training), or of the
+    training images' own scores when no calibration images are given.
     """
     import keras
 
     if len(images) < 2:
         raise ValueError(f"need at least 2 images to train an autoencoder, got {len(images)}")
+    if not 0.5 <= quantile <= 1.0:
+        raise ValueError(f"the threshold quantile must be within [0.5, 1], got {quantile}")
     keras.utils.set_random_seed(seed)
     model = build(images.shape[1:], latent_dim, filters)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
@@ -102,25 +120,48 @@ def train(
         callbacks=callbacks if validation else callbacks[1:],
     )
     scores = reconstruction_errors(model, images)
-    threshold, method = learn_threshold(scores)
+    held_out = calibration is not None and len(calibration) > 0
+    calibration_scores = reconstruction_errors(model, calibration) if held_out else np.zeros(0)
+    threshold, method = learn_threshold(calibration_scores if held_out else scores, quantile)
+    method += f" of {len(calibration_scores)} held-out" if held_out else f" of {len(scores)} training (in-sample)"
     return TrainedAutoencoder(
-        model, threshold, method, scores, {k: [float(v) for v in vs] for k, vs in fit.history.items()}
+        model,
+        threshold,
+        method,
+        scores,
+        {k: [float(v) for v in vs] for k, vs in fit.history.items()},
+        calibration_scores,
     )
 
 
-def learn_threshold(scores: np.ndarray) -> tuple[float, str]:
-    """Mean + 3 standard deviations of Good plots' scores (and never below their maximum)."""
+def learn_threshold(scores: np.ndarray, quantile: float = QUANTILE) -> tuple[float, str]:
+    """The ``quantile`` of normal plots' scores (linear interpolation), and how it was set ("q0.99")."""
     scores = np.asarray(scores, dtype=float)
-    return float(max(scores.mean() + 3 * scores.std(), scores.max() if scores.size else 0.0)), "mean+3sd"
+    return float(np.quantile(scores, quantile)) if scores.size else 0.0, f"q{quantile:g}"
 
 
 def reconstruct(model, images: np.ndarray, batch_size: int = 128) -> np.ndarray:
     return np.asarray(model.predict(images, batch_size=batch_size, verbose=0))
 
 
+def window(height: int, width: int) -> int:
+    """Side of the averaging window for an image of this size (``WINDOW_SHARE``, at least 3 pixels)."""
+    return max(3, int(round(WINDOW_SHARE * min(height, width))))
+
+
 def error_maps(model, images: np.ndarray, batch_size: int = 128) -> np.ndarray:
-    """Per-pixel squared reconstruction error, (N, H, W) (averaged over channels)."""
-    return ((reconstruct(model, images, batch_size) - images) ** 2).mean(axis=-1)
+    """Per-pixel error, (N, H, W): the signed residual averaged over a small window, squared.
+
+    Averaging first lets blur and speckle cancel (the ink is only moved about) while missing or
+    added data does not; see the module docstring.
+    """
+    from scipy.ndimage import uniform_filter
+
+    residual = (reconstruct(model, images, batch_size) - images).mean(axis=-1)
+    if residual.size == 0:
+        return residual
+    k = window(residual.shape[1], residual.shape[2])
+    return uniform_filter(residual, size=(1, k, k), mode="nearest") ** 2
 
 
 def scores_from_maps(maps: np.ndarray, top_share: float = TOP_SHARE) -> np.ndarray:
@@ -183,6 +224,7 @@ def save(trained: TrainedAutoencoder, path, fingerprint: str = "", extra: dict |
             "threshold_method": trained.threshold_method,
             "train_score_mean": float(np.mean(trained.train_scores)),
             "train_score_max": float(np.max(trained.train_scores)),
+            "calibration_scores": len(trained.calibration_scores),
             "history": trained.history,
         },
     )

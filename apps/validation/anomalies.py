@@ -1,4 +1,11 @@
-"""Autoencoders per plot type: train on Good plots, score every plot, draw per-pixel error maps.
+"""Autoencoders per plot type: train on known-normal plots, score every plot, draw per-pixel error maps.
+
+"Normal" is what an expert vouched for: plots labeled Good (a class whose meaning is "good"),
+and unlabeled plots of reference campaigns; never simulated failures, plots labeled otherwise,
+plots whose histogram had no entries, nor any other plot of a campaign under test. With fewer
+than ``MIN_NORMAL`` such plots training is refused (``TooFewNormal``) rather than learning
+"normal" from whatever arrived. A share of the normal plots is held out of training when there
+are enough, and the threshold is a quantile of their scores.
 
 Training is skipped when the active autoencoder was trained on exactly the same plots (same
 fingerprint) and its file is intact; scoring then only fills in the plots that lack a score.
@@ -14,6 +21,7 @@ from collections.abc import Callable
 
 import numpy as np
 from django.db import transaction
+from django.db.models import Q
 
 from apps.labels.choices import Meaning
 from apps.plots.models import Plot, PlotType
@@ -22,9 +30,16 @@ from apps.validation.models import AnomalyScore, AutoencoderModel
 
 log = logging.getLogger(__name__)
 
-MIN_GOOD = 8
+MIN_NORMAL = 8
 MAX_TRAIN = 4000
+# With at least this many normal plots, every HOLD_OUT-th is kept out of training to set the threshold.
+MIN_HELD_OUT_SET = 25
+HOLD_OUT = 5
 Progress = Callable[[float, str], None]
+
+
+class TooFewNormal(ValueError):
+    """Too few plots labeled Good or in reference campaigns to learn what normal looks like."""
 
 
 def _quiet(progress: float, message: str) -> None:
@@ -32,12 +47,37 @@ def _quiet(progress: float, message: str) -> None:
 
 
 def training_plots(plot_type: PlotType) -> tuple[list[Plot], str]:
-    """The plots to learn "normal" from: Good-labeled real plots, or every real plot when too few are labeled."""
-    real = Plot.objects.filter(plot_type=plot_type, simulated_failure="").only("id", "image", "sha256")
-    good = list(real.filter(label_class__meaning=Meaning.GOOD).order_by("id")[:MAX_TRAIN])
-    if len(good) >= MIN_GOOD:
-        return good, "good"
-    return list(real.order_by("id")[:MAX_TRAIN]), f"all (fewer than {MIN_GOOD} Good labels)"
+    """The plots to learn "normal" from (Good-labeled, or unlabeled in a reference campaign) and a summary.
+
+    Raises ``TooFewNormal`` with what to do when there are fewer than ``MIN_NORMAL``.
+    """
+    real = Plot.objects.filter(plot_type=plot_type, simulated_failure="").exclude(histogram_source__entries__lte=0)
+    good = Q(label_class__meaning=Meaning.GOOD)
+    reference = Q(campaign__is_reference=True, label_class__isnull=True)
+    plots = list(
+        real.filter(good | reference)
+        .select_related("label_class")
+        .only("id", "image", "sha256", "label_class__meaning")
+        .order_by("id")[:MAX_TRAIN]
+    )
+    n_good = sum(1 for p in plots if p.label_class is not None)
+    if len(plots) < MIN_NORMAL:
+        raise TooFewNormal(
+            f"{plot_type.name} has {n_good} plot(s) labeled Good and {len(plots) - n_good} unlabeled plot(s) in "
+            f"reference campaigns; the autoencoder learns only from these and needs at least {MIN_NORMAL}: "
+            "label Good plots, or mark a campaign with good plots as reference"
+        )
+    return plots, f"{n_good} Good-labeled, {len(plots) - n_good} reference-campaign plots"
+
+
+def split(plots: list) -> tuple[list, list]:
+    """(training, held-out) normal plots: every ``HOLD_OUT``-th held out when there are ``MIN_HELD_OUT_SET``."""
+    if len(plots) < MIN_HELD_OUT_SET:
+        return plots, []
+    return (
+        [p for i, p in enumerate(plots) if i % HOLD_OUT != HOLD_OUT - 1],
+        [p for i, p in enumerate(plots) if i % HOLD_OUT == HOLD_OUT - 1],
+    )
 
 
 def fingerprint(plots, extra: dict) -> str:
@@ -59,32 +99,46 @@ def train(
     latent_dim: int = 32,
     filters=(16, 32, 64),
     seed: int = 0,
+    quantile: float | None = None,
     job=None,
     progress: Progress = _quiet,
     force: bool = False,
 ) -> tuple[AutoencoderModel, bool]:
-    """Train (or reuse) the plot type's autoencoder and score its plots; return ``(model row, trained?)``."""
+    """Train (or reuse) the plot type's autoencoder and score its plots; return ``(model row, trained?)``.
+
+    ``quantile`` (default ``ml.autoencoder.QUANTILE``) of the held-out normal plots' scores is
+    the threshold. Raises ``TooFewNormal`` when there is too little known-normal data.
+    """
     from ml import autoencoder
 
+    quantile = autoencoder.QUANTILE if quantile is None else float(quantile)
     plots, source = training_plots(plot_type)
-    if len(plots) < 2:
-        raise ValueError(f"{plot_type.name} has {len(plots)} plot(s); an autoencoder needs at least 2")
-    options = {"size": list(size), "latent_dim": latent_dim, "filters": list(filters), "epochs": epochs, "seed": seed}
+    options = {
+        "size": list(size),
+        "latent_dim": latent_dim,
+        "filters": list(filters),
+        "epochs": epochs,
+        "seed": seed,
+        "quantile": quantile,
+    }
     print_ = fingerprint(plots, options)
     current = active(plot_type.pk)
     if current and not force and current.fingerprint == print_ and storage.absolute(current.path).exists():
-        progress(0.5, f"the Good plots did not change since autoencoder #{current.pk}: not retrained")
+        progress(0.5, f"the normal plots did not change since autoencoder #{current.pk}: not retrained")
         score_missing(current, progress=lambda f, m: progress(0.5 + 0.5 * f, m))
         return current, False
 
-    progress(0.02, f"loading {len(plots)} training plots ({source})")
-    data = images.model_inputs(plots, size)
+    fit_on, held_out = split(plots)
+    progress(0.02, f"loading {len(plots)} normal plots ({source}), {len(held_out)} held out for the threshold")
+    data = images.model_inputs(fit_on, size)
     trained = autoencoder.train(
         data,
         latent_dim=latent_dim,
         filters=tuple(filters),
         epochs=epochs,
         seed=seed,
+        calibration=images.model_inputs(held_out, size) if held_out else None,
+        quantile=quantile,
         progress=lambda epoch, total, loss: progress(
             0.05 + 0.6 * epoch / total, f"epoch {epoch}/{total}: loss {loss:.5f}"
         ),
@@ -99,10 +153,12 @@ def train(
         input_shape=[size[0], size[1], 1],
         threshold=trained.threshold,
         threshold_method=trained.threshold_method,
-        trained_on=len(plots),
+        trained_on=len(fit_on),
         fingerprint=print_,
         metrics={
             "training_set": source,
+            "held_out": len(held_out),
+            "quantile": quantile,
             "epochs_run": len(trained.history.get("loss", [])),
             "final_loss": (trained.history.get("loss") or [None])[-1],
             "train_score_mean": float(np.mean(trained.train_scores)),

@@ -58,6 +58,14 @@ class MapForm(ExperimentScoped):
 class TrainForm(ExperimentScoped):
     plot_type = forms.ModelChoiceField(PlotType.objects.all())
     kind = forms.ChoiceField(choices=[("autoencoder", "Autoencoder"), ("siamese", "Siamese model")])
+    quantile = forms.FloatField(
+        required=False,
+        min_value=0.5,
+        max_value=1.0,
+        initial=0.99,
+        help_text="Autoencoder: the threshold is this quantile of the held-out normal plots' scores.",
+        widget=forms.NumberInput(attrs={"step": "0.001", "min": 0.5, "max": 1}),
+    )
 
 
 class SimulateForm(ExperimentScoped):

@@ -73,7 +73,8 @@ class PlotEmbedding(models.Model):
 
 
 class AutoencoderModel(models.Model):
-    """A convolutional autoencoder of one plot type trained on its Good plots; the newest active one scores."""
+    """A convolutional autoencoder of one plot type trained on its known-normal plots (labeled Good, or of a
+    reference campaign); the newest active one scores."""
 
     plot_type = models.ForeignKey("plots.PlotType", on_delete=models.CASCADE, related_name="autoencoders")
     path = models.CharField(max_length=300, help_text="Model file (.keras, with a .json sidecar) under MEDIA_ROOT.")
@@ -96,7 +97,7 @@ class AutoencoderModel(models.Model):
 
 
 class AnomalyScore(models.Model):
-    """A plot's reconstruction error under an autoencoder: high means unlike the Good plots."""
+    """A plot's reconstruction error under an autoencoder: high means unlike the normal plots it learned from."""
 
     model = models.ForeignKey(AutoencoderModel, on_delete=models.CASCADE, related_name="scores")
     plot = models.ForeignKey("plots.Plot", on_delete=models.CASCADE, related_name="anomaly_scores")

@@ -41,12 +41,20 @@ def compute_map(
 
 
 @dramatiq.actor(queue_name=QUEUE, max_retries=0, time_limit=6 * HOURS)
-def train_autoencoder(job_id: int, plot_type: int, epochs: int = 30, force: bool = False):
+def train_autoencoder(
+    job_id: int, plot_type: int, epochs: int = 30, force: bool = False, quantile: float | None = None
+):
     from apps.validation import anomalies
 
     with running(job_id) as job:
+        # Too few normal plots fails the job with the reason (TooFewNormal's message).
         row, trained = anomalies.train(
-            PlotType.objects.get(pk=plot_type), epochs=epochs, job=job, progress=_reporter(job), force=force
+            PlotType.objects.get(pk=plot_type),
+            epochs=epochs,
+            quantile=quantile,
+            job=job,
+            progress=_reporter(job),
+            force=force,
         )
         job.finish(
             f"autoencoder #{row.pk} {'trained' if trained else 'unchanged'}; threshold {row.threshold:.4g}",

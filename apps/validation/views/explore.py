@@ -18,6 +18,7 @@ from apps.validation.choices import EmbeddingMethod
 from apps.validation.forms import MapForm, TrainForm
 from apps.validation.models import AnomalyScore, EmbeddingSpace, PlotEmbedding
 from apps.validation.views.access import may_run, requires
+from apps.validation.views.reports import overview_response
 
 RANKINGS = {
     "outlier": "Most different (map)",
@@ -122,10 +123,17 @@ def model_train(request):
         messages.error(request, "Choose a plot type and a model.")
         return redirect("validation")
     pt, kind = form.cleaned_data["plot_type"], form.cleaned_data["kind"]
+    params = {"plot_type": pt.pk}
+    if kind == "autoencoder":
+        try:
+            anomalies.training_plots(pt)
+        except anomalies.TooFewNormal as exc:
+            messages.error(request, str(exc))
+            return overview_response(request, status=400, train_form=form)
+        if form.cleaned_data.get("quantile") is not None:
+            params["quantile"] = form.cleaned_data["quantile"]
     actor = tasks.train_autoencoder if kind == "autoencoder" else tasks.train_siamese
-    job = tasks.start(
-        actor, title=f"{kind.title()} of {pt.name}", user=request.user, dedupe=("plot_type",), plot_type=pt.pk
-    )
+    job = tasks.start(actor, title=f"{kind.title()} of {pt.name}", user=request.user, dedupe=("plot_type",), **params)
     messages.success(request, f"Training the {kind} of {pt.name} (job #{job.pk}).")
     return redirect("validation")
 

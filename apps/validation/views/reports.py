@@ -57,6 +57,11 @@ def _plot_type_rows(experiment) -> list[dict]:
 @require_GET
 @read_required
 def overview(request):
+    return overview_response(request)
+
+
+def overview_response(request, status: int = 200, train_form: TrainForm | None = None):
+    """The overview page; ``status`` 400 with the refused form when a request could not be started."""
     experiment = current_experiment(request)
     filterset = ValidationReportFilterSet(
         request.GET, queryset=ValidationReport.objects.select_related("campaign", "reference")
@@ -70,12 +75,13 @@ def overview(request):
             "reports": report_list[:50],
             "report_form": ReportForm(experiment=experiment),
             "map_form": MapForm(experiment=experiment),
-            "train_form": TrainForm(experiment=experiment),
+            "train_form": train_form or TrainForm(experiment=experiment),
             "rows": _plot_type_rows(experiment) if experiment else [],
             "may_run": may_run(request.user),
             "verdict_colours": VERDICT_COLOURS,
             "recent_jobs": Job.objects.filter(kind__startswith="validation.").order_by("-id")[:8],
         },
+        status=status,
     )
 
 
