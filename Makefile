@@ -46,6 +46,7 @@ test: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 	HYDRA_DEBUG=true $(PY) manage.py makemigrations --check --dry-run
 
 format: install
