@@ -93,6 +93,9 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "hydra_portal.urls"
 ASGI_APPLICATION = "hydra_portal.asgi.application"
+# Threads per server process that run the pages and the API (hydra_portal/asgi.py); each keeps one
+# database connection. 0: Django's ASGI handler, a thread and a connection per request.
+HTTP_THREADS = env_int("HYDRA_HTTP_THREADS", 8, minimum=0, maximum=256)
 WSGI_APPLICATION = "hydra_portal.wsgi.application"
 
 TEMPLATES = [

@@ -13,6 +13,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from email.message import Message
 from pathlib import Path
 
 import pytest
@@ -41,12 +42,12 @@ def redis_server(tmp_path):
     server.close()
 
 
-def get(url: str) -> tuple[int, dict, bytes]:
+def get(url: str) -> tuple[int, Message, bytes]:
     try:
         with urllib.request.urlopen(url, timeout=15) as response:
-            return response.status, dict(response.headers), response.read()
+            return response.status, response.headers, response.read()  # case-insensitive, as HTTP is
     except urllib.error.HTTPError as exc:
-        return exc.code, dict(exc.headers), exc.read()
+        return exc.code, exc.headers, exc.read()
 
 
 def wait_for(condition, seconds: float, what: str):
