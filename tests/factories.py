@@ -89,7 +89,7 @@ def label(plot_obj: Plot, cls: LabelClass, who=None, comment: str = "") -> Label
 
 
 def restore_roles() -> None:
-    """Recreate the four roles the accounts migration made (a transactional test's flush removes them)."""
+    """Recreate the roles the accounts and alerts migrations made (a transactional test's flush removes them)."""
     from django.contrib.auth.models import Permission
 
     from apps.accounts.roles import ADMIN, ADMIN_APPS, ROLE_PERMISSIONS
@@ -103,6 +103,10 @@ def restore_roles() -> None:
         group.permissions.set(perms)
     admin, _ = Group.objects.get_or_create(name=ADMIN)
     admin.permissions.set(Permission.objects.filter(content_type__app_label__in=ADMIN_APPS))
+    # The alarm permissions and the Shift crew role come from the alerts app's migration.
+    from apps.alerts.permissions import grant_role_permissions
+
+    grant_role_permissions(Group, Permission)
 
 
 def api_token(owner, name: str = "script"):

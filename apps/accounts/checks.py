@@ -7,9 +7,7 @@ import difflib
 from django.conf import settings
 from django.core import checks
 
-from apps.accounts.roles import ADMIN, DETECTOR_EXPERT, LABELER, VIEWER
-
-ROLES = [ADMIN, DETECTOR_EXPERT, LABELER, VIEWER]
+from apps.accounts.roles import ROLES
 
 
 @checks.register("ldap")

@@ -4,6 +4,10 @@ ADMIN = "Admin"
 DETECTOR_EXPERT = "Detector expert"
 LABELER = "Labeler"
 VIEWER = "Viewer"
+# Acknowledges and silences alarms; its alarm permissions come from the alerts app's migration.
+SHIFT_CREW = "Shift crew"
+# Every role an admin can give on the people page, the API and the directory's role map.
+ROLES = [ADMIN, DETECTOR_EXPERT, SHIFT_CREW, LABELER, VIEWER]
 
 _VIEW = [
     "experiments.view_experiment",

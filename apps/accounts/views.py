@@ -14,11 +14,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.accounts.models import ApiToken
 from apps.accounts.permissions import is_admin
-from apps.accounts.roles import ADMIN, DETECTOR_EXPERT, LABELER, VIEWER
+from apps.accounts.roles import ADMIN, ROLES
 from apps.labels.models import LabelingGrant
 from apps.plots.models import PlotGroup, PlotType
-
-ROLES = [ADMIN, DETECTOR_EXPERT, LABELER, VIEWER]
 
 
 @login_required

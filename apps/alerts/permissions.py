@@ -1,15 +1,14 @@
 """Who may acknowledge and silence alarms and who may write rules. Roles get these in a data migration.
 
-Acknowledging needs a detector expert, a member of the shift crew (the "Shift crew" role this app
-adds) or an admin; writing rules needs an expert or an admin. Reading is open like the rest.
+Acknowledging needs a detector expert, a member of the shift crew (the "Shift crew" role, whose alarm
+permissions this app grants) or an admin; writing rules needs an expert or an admin. Reading is open like the rest.
 """
 
 from __future__ import annotations
 
 from apps.accounts.permissions import is_admin
-from apps.accounts.roles import ADMIN, DETECTOR_EXPERT, LABELER, VIEWER
+from apps.accounts.roles import ADMIN, DETECTOR_EXPERT, LABELER, SHIFT_CREW, VIEWER
 
-SHIFT_CREW = "Shift crew"
 ACKNOWLEDGE = "alerts.acknowledge_alarm"
 EDIT_RULES = "alerts.change_rule"
 

@@ -3,7 +3,7 @@
 import pytest
 from django.test import Client
 
-from apps.accounts.roles import DETECTOR_EXPERT, LABELER, VIEWER
+from apps.accounts.roles import ADMIN, DETECTOR_EXPERT, LABELER, VIEWER
 from apps.alerts.choices import RuleKind, State
 from apps.alerts.models import Alarm, Rule, Silence
 from apps.alerts.permissions import SHIFT_CREW
@@ -77,6 +77,28 @@ def test_the_shift_crew_acknowledges_with_a_comment_and_it_is_audited():
     assert "HV trip, expert called" in page and "Acknowledged" in page
     again = client.post(f"/alarms/{alarm.pk}/acknowledge", {"comment": "twice"})
     assert again.status_code == 409 and "only a firing alarm" in again.content.decode()
+
+
+def test_an_admin_gives_the_shift_crew_role_on_the_people_page_and_the_labeler_may_then_acknowledge():
+    line = Line()
+    line.rule(kind=RuleKind.CONFIRMED_BAD)
+    line.verdict("Bad")
+    alarm = Alarm.objects.get()
+    labeler = factories.user(roles=(LABELER,))
+    crew = Client()
+    crew.force_login(labeler)
+    assert crew.post(f"/alarms/{alarm.pk}/acknowledge", {"comment": "x"}).status_code == 403
+    admin = client_for(ADMIN)
+    people = admin.get("/people/").content.decode()
+    assert f'value="{SHIFT_CREW}"' in people
+    saved = admin.post(f"/people/{labeler.pk}", {"action": "roles", "roles": [LABELER, SHIFT_CREW]})
+    assert saved.status_code == 302
+    assert set(labeler.groups.values_list("name", flat=True)) == {LABELER, SHIFT_CREW}
+    assert AuditEntry.objects.filter(action="roles.change", object_id=str(labeler.pk)).exists()
+    answer = crew.post(f"/alarms/{alarm.pk}/acknowledge", {"comment": "on it"})
+    assert answer.status_code == 302
+    alarm.refresh_from_db()
+    assert alarm.state == State.ACKNOWLEDGED and alarm.acknowledged_by == labeler
 
 
 def test_viewers_and_labelers_cannot_acknowledge_or_silence():

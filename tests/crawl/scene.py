@@ -50,7 +50,7 @@ IDENTITIES = [
     Identity("anonymous-open"),
     Identity("anonymous-closed", open_access=False),
     Identity("viewer", "viewer"),
-    Identity("labeler", "shifter"),  # seed_demo grants the shifter one plot group
+    Identity("labeler", "shifter"),  # seed_demo grants the shifter one plot group and the Shift crew role
     Identity("expert", "expert"),
     Identity("admin", "boss"),  # given the Admin role on /people/, as a real admin is made
     Identity("superuser", "demo"),

@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from apps.accounts.roles import ADMIN, DETECTOR_EXPERT, LABELER, VIEWER
+from apps.accounts.roles import ADMIN, DETECTOR_EXPERT, LABELER, SHIFT_CREW, VIEWER
 from apps.core.models import Announcement
 from apps.experiments.choices import CampaignKind
 from apps.experiments.models import Campaign, Experiment, Run, RunPeriod
@@ -48,7 +48,7 @@ USERS = [
     # username, password, roles, superuser
     ("demo", "demo-password", [ADMIN], True),
     ("expert", "expert-password", [DETECTOR_EXPERT], False),
-    ("shifter", "shifter-password", [LABELER], False),
+    ("shifter", "shifter-password", [LABELER, SHIFT_CREW], False),
     ("viewer", "viewer-password", [VIEWER], False),
 ]
 
