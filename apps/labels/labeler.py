@@ -142,7 +142,10 @@ def plots(state: LabelerState):
 def page(state: LabelerState) -> Page:
     qs = (
         plots(state)
-        .select_related("label_class", "campaign")
+        # The campaign comes in a second query: joined (an inner join), MariaDB starts from the tiny
+        # campaign table and sorts every plot of the type (17 s at 13.5 million plots instead of 5 ms).
+        .select_related("label_class")
+        .prefetch_related("campaign")
         .only("id", "run_number", "chunk", "thumbnail", "image", "plot_type_id", "campaign", "label_class")
     )
     try:

@@ -64,6 +64,8 @@ class Label(models.Model):
         indexes = [
             models.Index(fields=["plot", "-created_at"], name="label_plot_history"),
             models.Index(fields=["user", "-created_at"], name="label_user_recent"),
+            # The labeler's leaderboard counts a plot type's labels per user from this index alone.
+            models.Index(fields=["plot", "user"], name="label_plot_user"),
         ]
 
     def __str__(self):
