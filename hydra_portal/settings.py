@@ -58,11 +58,12 @@ INSTALLED_APPS = [
     "channels",
     "csp",
     "apps.core",
+    # Sets up the Dramatiq broker in its ready(), before any app below declares an actor.
+    "apps.jobs",
     "apps.experiments",
     "apps.labels",
     "apps.plots",
     "apps.accounts",
-    "apps.jobs",
     "apps.audit",
     "apps.wiki",
     "apps.monitoring",

@@ -71,6 +71,12 @@ class JobsConfig(AppConfig):
     def ready(self):
         import dramatiq
 
+        from hydra_portal.broker import setup_broker
+
+        # The broker must exist before any module declares a Dramatiq actor: apps.jobs comes right
+        # after apps.core in INSTALLED_APPS, before every app that has actors.
+        setup_broker()
+
         from apps.core.health import add_check
         from apps.jobs.health import workers
 
