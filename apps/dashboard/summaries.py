@@ -129,16 +129,19 @@ def _summaries(experiments: list[Experiment], now: datetime) -> list[ExperimentS
     bad_ids = [c.pk for c in classes if c.meaning == Meaning.BAD]
     _bad_verdicts(rows, list(experiment_of_type), [c for c in classes if c.meaning == Meaning.BAD])
     if bad_ids:
-        # (class, run number) pairs come off the (label_class, run_number, id) index alone; a class
-        # belongs to one experiment and a run number is unique in it, so the pairs give the runs.
+        # Distinct run numbers per Bad class, counted by the database off the (label_class,
+        # run_number, id) index alone (no rows sent back); a class belongs to one experiment and a
+        # run number is unique in it. Several Bad classes in one experiment are counted together.
         experiment_of = {c.pk: c.experiment_id for c in classes}
-        runs: dict[int, set[int]] = {}
-        for cls_id, number in (
-            Plot.objects.filter(label_class_id__in=bad_ids).values_list("label_class_id", "run_number").distinct()
-        ):
-            runs.setdefault(experiment_of[cls_id], set()).add(number)
-        for exp_id, numbers in runs.items():
-            rows[exp_id].bad_runs = len(numbers)
+        by_experiment: dict[int, list[int]] = {}
+        for cls_id in bad_ids:
+            by_experiment.setdefault(experiment_of[cls_id], []).append(cls_id)
+        for exp_id, cls_ids in by_experiment.items():
+            rows[exp_id].bad_runs = (
+                Plot.objects.filter(label_class_id__in=cls_ids)
+                .order_by()
+                .aggregate(n=Count("run_number", distinct=True))["n"]
+            )
     slots = hour_slots(now)
     boundary = first_id_since(slots[0])
     if boundary is not None:
