@@ -1,11 +1,17 @@
 """Plain statistical distances between two plot images, so a comparison exists before any model.
 
-Four numbers per pair of images, each in [0, 1] and 0 for identical images:
+Six numbers per pair of images, each in [0, 1] and 0 for identical images:
 
 - ``chi2``: symmetric chi-square distance between the normalised grey-level histograms,
 - ``ks``: Kolmogorov-Smirnov distance (largest gap between the cumulative grey-level histograms),
 - ``mad``: mean absolute pixel difference of the aligned grey images,
-- ``profile``: KS distance between the x and y projections of the drawn data (the larger of the two).
+- ``profile``: KS distance between the x and y projections of the drawn data (the larger of the two),
+- ``ink``: relative change of the share of drawn data, |a - b| / max(a, b): lost ink,
+- ``regions``: the same relative change per cell of a 24 x 24 grid over the image (the largest),
+  so a dead region or a missing plane counts in full however small its share of the canvas.
+
+The first four hardly move when a plane or a region goes missing (the profile of a map loses a
+few per cent, the grey levels stay alike); the last two see lost data directly.
 
 The grey-level histograms do not care where things moved, the pixel difference and the profiles
 do. Profiles catch what a few pixels cannot: a thin line whose peak moved (peak shift), a row of
@@ -34,7 +40,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from PIL import Image
 
-METRICS: tuple[str, ...] = ("chi2", "ks", "mad", "profile")
+METRICS: tuple[str, ...] = ("chi2", "ks", "mad", "profile", "ink", "regions")
 HISTOGRAM_BINS = 64
 # Images are compared at most this wide (box-filtered): enough for channel-level detail, and it
 # averages away single-pixel anti-aliasing noise that says nothing about the data.
@@ -43,10 +49,25 @@ COMPARE_WIDTH = 240
 INK_CHROMA = 40
 # Distances when a reference set is too small to learn its spread: about the largest
 # good-vs-typical-good distances seen over the demo detector's seven plot types (ml.synthetic).
-DEFAULT_SCALES: dict[str, float] = {"chi2": 0.01, "ks": 0.05, "mad": 0.03, "profile": 0.06}
+# ``regions`` ranges from nearly constant (maps) to all over the place (thin lines) between plot
+# types, so without a reference spread it has no say (1.0 is its largest value).
+DEFAULT_SCALES: dict[str, float] = {
+    "chi2": 0.01,
+    "ks": 0.05,
+    "mad": 0.03,
+    "profile": 0.06,
+    "ink": 0.08,
+    "regions": 1.0,
+}
 MIN_CALIBRATION = 5
 # Floors keep a reference set of identical images from making every later difference infinite.
-SCALE_FLOORS: dict[str, float] = {"chi2": 2e-4, "ks": 2e-3, "mad": 1e-3, "profile": 2e-3}
+SCALE_FLOORS: dict[str, float] = {"chi2": 2e-4, "ks": 2e-3, "mad": 1e-3, "profile": 2e-3, "ink": 0.01, "regions": 0.03}
+# Drawn data per cell of a REGION_GRID x REGION_GRID grid; cells where both images draw less than
+# REGION_FLOOR (share of the cell) count as that much, so nearly empty cells cannot weigh in. Where
+# the data's edges wobble from run to run (thin lines of 1-D plots), the reference campaign's own
+# spread makes this distance large, and so its say small.
+REGION_GRID = 24
+REGION_FLOOR = 0.2
 # An image whose ink sits in a band this thin (share of height or width) draws no data: only a
 # flat line at zero, or a colour bar beside an empty map.
 EMPTY_BAND = 0.08
@@ -61,12 +82,14 @@ VERDICT_ORDER: dict[str, int] = {FAIL: 0, WARN: 1, NON_COMPARABLE: 2, PASS: 3}
 
 @dataclass(frozen=True)
 class Distances:
-    """The four distances between two images (see the module docstring)."""
+    """The distances between two images (see the module docstring)."""
 
     chi2: float
     ks: float
     mad: float
     profile: float = 0.0
+    ink: float = 0.0
+    regions: float = 0.0
 
     def as_dict(self) -> dict[str, float]:
         return {k: round(float(v), 6) for k, v in asdict(self).items()}
@@ -99,6 +122,8 @@ class PreparedImage:
     # One flag per pad (frame) of a canvas, row by row, True where the pad draws no data; empty
     # when the canvas has a single frame or no coloured ink at all (then pads are not judged).
     pads: tuple[bool, ...] = ()
+    # Share of drawn data per cell of a REGION_GRID grid (see ``occupancy_grid``).
+    occupancy: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
 
     @property
     def empty_pads(self) -> list[int]:
@@ -237,6 +262,22 @@ def pads(image: np.ndarray, ink: np.ndarray | None = None) -> tuple[bool, ...]:
     return tuple(pad_is_empty(ink, f) for f in find_frames(image))
 
 
+def occupancy_grid(mask: np.ndarray, grid: int = REGION_GRID) -> np.ndarray:
+    """Share of True pixels of ``mask`` per cell of a ``grid`` x ``grid`` grid (fewer cells on tiny images)."""
+    height, width = mask.shape
+    rows = np.linspace(0, height, min(grid, height) + 1).astype(int)
+    cols = np.linspace(0, width, min(grid, width) + 1).astype(int)
+    sums = np.add.reduceat(np.add.reduceat(mask.astype(np.float64), rows[:-1], axis=0), cols[:-1], axis=1)
+    return sums / np.outer(np.diff(rows), np.diff(cols))
+
+
+def relative_change(a, b, floor: float = 0.0):
+    """|a - b| / max(a, b, floor), in [0, 1]: 1 when one side is gone, 0 when equal."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    top = np.maximum(np.maximum(a, b), floor)
+    return np.where(top > 0, np.abs(a - b) / np.where(top > 0, top, 1.0), 0.0)
+
+
 def prepare(image: np.ndarray) -> PreparedImage:
     """Everything ``distances`` needs about one image, computed once (compare one template to many plots)."""
     array = np.asarray(image)
@@ -245,6 +286,8 @@ def prepare(image: np.ndarray) -> PreparedImage:
     ink = ink_mask(array)
     # Without colour (a black-and-white plot), the dark pixels stand in for the ink.
     drawn = shrink(ink.astype(np.float32)) if ink.any() else 1.0 - small
+    # Without colour, dark pixels stand in for the ink in the region grid too.
+    region_mask = ink if ink.any() else grey < 0.5
     rows, cols = ink.sum(axis=1), ink.sum(axis=0)
     return PreparedImage(
         grey=small,
@@ -256,6 +299,7 @@ def prepare(image: np.ndarray) -> PreparedImage:
         profile_y=_normalised(drawn.sum(axis=1)),
         ink_band=min(narrowest_band(rows), narrowest_band(cols)) if ink.any() else 1.0,
         pads=pads(array, ink),
+        occupancy=occupancy_grid(region_mask),
     )
 
 
@@ -286,13 +330,22 @@ def mean_abs_difference(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def distances(a: PreparedImage, b: PreparedImage) -> Distances:
-    """The four distances between two prepared images of the same size."""
+    """The distances between two prepared images of the same size."""
     return Distances(
         chi2=chi2_distance(a.histogram, b.histogram),
         ks=ks_distance(a.histogram, b.histogram),
         mad=mean_abs_difference(a.grey, b.grey),
         profile=max(ks_distance(a.profile_x, b.profile_x), ks_distance(a.profile_y, b.profile_y)),
+        ink=float(relative_change(a.ink, b.ink, 1e-4)),
+        regions=region_distance(a.occupancy, b.occupancy),
     )
+
+
+def region_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """The largest relative change of drawn data over the cells of two occupancy grids (0 if they differ in shape)."""
+    if a.shape != b.shape or a.size == 0:
+        return 0.0
+    return float(relative_change(a, b, REGION_FLOOR).max())
 
 
 def non_comparable_reason(image: PreparedImage | None, reference: PreparedImage | None) -> str:
@@ -368,8 +421,8 @@ def calibrate(reference_distances: Sequence[Distances], minimum: int = MIN_CALIB
 
 
 def excess(d: Distances, calibration: Calibration) -> float:
-    """How many times its normal spread the furthest of the four distances is."""
-    return max(getattr(d, m) / calibration.scales[m] for m in METRICS)
+    """How many times its normal spread the furthest of the distances is."""
+    return max(getattr(d, m) / calibration.scales.get(m, DEFAULT_SCALES[m]) for m in METRICS)
 
 
 def similarity(d: Distances, calibration: Calibration) -> float:

@@ -106,3 +106,46 @@ def test_a_plot_against_an_empty_reference_is_non_comparable():
     assert compare.non_comparable_reason(prepared(four_pads(5)), empty_reference) == "empty reference"
     single = prepared(synthetic.png(synthetic.TOF, 4, "empty"))
     assert compare.non_comparable_reason(prepared(synthetic.png(synthetic.TOF, 5)), single) == "empty reference"
+
+
+def full_size(name: str, run: int, failure: str | None = None) -> compare.PreparedImage:
+    return prepared(synthetic.png(name, run, failure, width=480, height=360))
+
+
+def calibrated(name: str, runs=range(1, 9)):
+    goods = [full_size(name, run) for run in runs]
+    template = goods[compare.medoid(goods)]
+    return template, compare.calibrate([compare.distances(g, template) for g in goods if g is not template])
+
+
+def test_a_missing_plane_is_seen_by_the_region_distance():
+    # FDC: 24 planes, each a band across the whole map; FCAL: a row of 59 blocks across a round map.
+    for name, alone in ((synthetic.FDC, 4.0), (synthetic.FCAL, 2.0)):
+        template, calibration = calibrated(name)
+        assert set(calibration.scales) == set(compare.METRICS) and calibration.source == "reference"
+        for run in (30, 31, 32):
+            good = compare.distances(full_size(name, run), template)
+            assert compare.verdict(compare.similarity(good, calibration), 0.5, 0.25) == "pass"
+            d = compare.distances(full_size(name, run, "missing_plane"), template)
+            # In units of the reference's spread: beyond 4 (fail by itself) for FDC, 2 (warn) for FCAL.
+            assert d.regions / calibration.scales["regions"] > alone, (name, run, d)
+            assert compare.verdict(compare.similarity(d, calibration), 0.5, 0.25) == "fail"
+
+
+def test_lost_ink_is_a_distance_of_its_own():
+    from ml.synthetic import apply_failure, make_histogram, render_png
+
+    def paddles(run: int, dead: bool = False) -> compare.PreparedImage:
+        hist = make_histogram("paddle1d", run, entries=200_000, n_channels=88, profile="flat")
+        if dead:  # the second of two planes of 44 paddles reads nothing
+            hist = apply_failure(hist, "dead_region", run, start=44, size=44)
+        return prepared(render_png(hist, run=run, width=240, height=180))
+
+    goods = [paddles(run) for run in range(1, 9)]
+    template = goods[compare.medoid(goods)]
+    calibration = compare.calibrate([compare.distances(g, template) for g in goods if g is not template])
+    d = compare.distances(paddles(20, dead=True), template)
+    assert 0.4 < d.ink < 0.6  # about half the bars are gone
+    assert d.ink / calibration.scales["ink"] > 10
+    assert compare.verdict(compare.similarity(d, calibration), 0.5, 0.25) == "fail"
+    assert compare.relative_change(0.2, 0.1) == 0.5 and compare.relative_change(0.0, 0.0) == 0.0

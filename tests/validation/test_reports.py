@@ -120,6 +120,10 @@ def test_the_report_page_shows_worst_plot_beside_its_reference(campaigns, client
     tof = report.results.get(plot_type=types[synthetic.TOF])
     assert f"/validation/compare/{tof.worst_plot_id}/?reference={tof.reference_plot_id}" in html
     assert "different size" in html and "empty" in html
+    # Each plot type's row counts its plots per verdict (its verdict is its worst plot's).
+    row = html[html.index(f'id="result-{tof.plot_type_id}"') :]
+    row = row[: row.index("</tr>")]
+    assert "1 fail" in row and "1 pass" in row
     partial = client.get(f"/validation/reports/{report.pk}/?partial=1").content.decode()
     assert "<html" not in partial and synthetic.TOF in partial
 
