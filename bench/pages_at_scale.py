@@ -313,8 +313,7 @@ def optional_pages(plot_type) -> list[tuple[str, str]]:
         ("trends page, one plot type", "trend-plot-type", [plot_type.pk], {}),
         ("trend series API, one plot type", "api:trend-plot-type", [plot_type.pk], {}),
         ("trend series API, one plot group", "api:trend-group", [group.pk] if group else None, {}),
-        ("shift brief", "brief", [], {"experiment": EXPERIMENT}),
-        ("shift brief", "briefs", [], {"experiment": EXPERIMENT}),
+        ("shift briefs list", "brief-list", [], {"experiment": EXPERIMENT}),
     ]
     pages = []
     for name, route, route_args, query in wanted:
@@ -419,6 +418,25 @@ def main():
         ms, _ = timed(client, url, max(args.repeat // 4, 5))
         results.append((name, "-", None, None, ms))
         print(f"  {name:<50} -       {ms:8.1f} ms", flush=True)
+    # The shift brief of the last eight hours, as the crew previews it before sending (needs a login).
+    if wanted("shift brief, last 8 hours"):
+        from datetime import timedelta
+
+        from django.contrib.auth import get_user_model
+        from django.utils import timezone
+
+        crew = Client()
+        crew.force_login(
+            get_user_model().objects.get_or_create(username="bench-admin", defaults={"is_superuser": True})[0]
+        )
+        until = timezone.now()
+        since = until - timedelta(hours=8)
+        period = {"experiment": EXPERIMENT, "since": since.isoformat(), "until": until.isoformat()}
+        in_period = Plot.objects.filter(experiment__slug=EXPERIMENT, ingested_at__gte=since, ingested_at__lt=until)
+        in_period = in_period.count()
+        ms, _ = timed(crew, "/briefs/new?" + urlencode(period), max(args.repeat // 4, 5))
+        results.append(("shift brief, last 8 hours", "-", in_period, None, ms))
+        print(f"  {'shift brief, last 8 hours':<50} -       {ms:8.1f} ms ({in_period:,} plots)", flush=True)
     # For information: the other pages at the same scale.
     middle = Plot.objects.filter(plot_type=pt, run_number=FIRST_RUN + span // 2).values_list("id", flat=True)[0]
     for name, url in (
