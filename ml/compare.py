@@ -10,6 +10,14 @@ Six numbers per pair of images, each in [0, 1] and 0 for identical images:
 - ``regions``: the same relative change per cell of a 24 x 24 grid over the image (the largest),
   so a dead region or a missing plane counts in full however small its share of the canvas.
 
+Where both plots carry the histogram they were drawn from (plots launched from ROOT files), two
+more compare the data itself rather than its picture (``histogram_distances``):
+
+- ``hist_chi2``: symmetric chi-square distance between the bin contents, each normalised to 1,
+- ``hist_ks``: KS distance between them (1-D), or between their x and y projections (2-D).
+
+They are 0 where a plot has no histogram, and so have no say there.
+
 The first four hardly move when a plane or a region goes missing (the profile of a map loses a
 few per cent, the grey levels stay alike); the last two see lost data directly.
 
@@ -40,7 +48,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from PIL import Image
 
-METRICS: tuple[str, ...] = ("chi2", "ks", "mad", "profile", "ink", "regions")
+METRICS: tuple[str, ...] = ("chi2", "ks", "mad", "profile", "ink", "regions", "hist_chi2", "hist_ks")
 HISTOGRAM_BINS = 64
 # Images are compared at most this wide (box-filtered): enough for channel-level detail, and it
 # averages away single-pixel anti-aliasing noise that says nothing about the data.
@@ -58,10 +66,21 @@ DEFAULT_SCALES: dict[str, float] = {
     "profile": 0.06,
     "ink": 0.08,
     "regions": 1.0,
+    "hist_chi2": 0.01,
+    "hist_ks": 0.05,
 }
 MIN_CALIBRATION = 5
 # Floors keep a reference set of identical images from making every later difference infinite.
-SCALE_FLOORS: dict[str, float] = {"chi2": 2e-4, "ks": 2e-3, "mad": 1e-3, "profile": 2e-3, "ink": 0.01, "regions": 0.03}
+SCALE_FLOORS: dict[str, float] = {
+    "chi2": 2e-4,
+    "ks": 2e-3,
+    "mad": 1e-3,
+    "profile": 2e-3,
+    "ink": 0.01,
+    "regions": 0.03,
+    "hist_chi2": 2e-4,
+    "hist_ks": 2e-3,
+}
 # Drawn data per cell of a REGION_GRID x REGION_GRID grid; cells where both images draw less than
 # REGION_FLOOR (share of the cell) count as that much, so nearly empty cells cannot weigh in. Where
 # the data's edges wobble from run to run (thin lines of 1-D plots), the reference campaign's own
@@ -90,6 +109,8 @@ class Distances:
     profile: float = 0.0
     ink: float = 0.0
     regions: float = 0.0
+    hist_chi2: float = 0.0
+    hist_ks: float = 0.0
 
     def as_dict(self) -> dict[str, float]:
         return {k: round(float(v), 6) for k, v in asdict(self).items()}
@@ -339,6 +360,23 @@ def distances(a: PreparedImage, b: PreparedImage) -> Distances:
         ink=float(relative_change(a.ink, b.ink, 1e-4)),
         regions=region_distance(a.occupancy, b.occupancy),
     )
+
+
+def histogram_distances(a: np.ndarray, b: np.ndarray) -> dict[str, float]:
+    """``hist_chi2`` and ``hist_ks`` between two histograms' bin contents; {} when they cannot be compared.
+
+    Contents are normalised to 1 first (runs differ in length); histograms of another binning,
+    or without entries, cannot be compared.
+    """
+    a, b = np.clip(np.asarray(a, dtype=float), 0, None), np.clip(np.asarray(b, dtype=float), 0, None)
+    if a.shape != b.shape or a.ndim not in (1, 2) or a.sum() <= 0 or b.sum() <= 0:
+        return {}
+    p, q = a / a.sum(), b / b.sum()
+    if p.ndim == 1:
+        ks = ks_distance(p, q)
+    else:
+        ks = max(ks_distance(p.sum(axis=0), q.sum(axis=0)), ks_distance(p.sum(axis=1), q.sum(axis=1)))
+    return {"hist_chi2": chi2_distance(p.ravel(), q.ravel()), "hist_ks": ks}
 
 
 def region_distance(a: np.ndarray, b: np.ndarray) -> float:

@@ -10,6 +10,7 @@ the plot type's thresholds; a plot type's line shows its worst plot.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections import Counter
 from collections.abc import Callable
@@ -22,7 +23,7 @@ from apps.experiments.conditions import validate as validate_conditions
 from apps.experiments.models import Campaign
 from apps.experiments.production import choose_runs
 from apps.plots.models import Plot, PlotGroup, PlotType
-from apps.validation import images, similarity
+from apps.validation import images, similarity, storage
 from apps.validation.choices import ReportStatus, Verdict
 from apps.validation.models import HistogramSource, ValidationReport, ValidationResult, ValidationThreshold
 from ml import compare
@@ -93,6 +94,19 @@ def _template(plot_type: PlotType, refs: list[Plot], prepared: list, empty_ids: 
     return drawn[compare.medoid([prepared[i] for i in drawn])], ""
 
 
+def histogram_values(plots: list[Plot]) -> dict[int, object]:
+    """Bin contents of the histograms the plots were drawn from (plots launched from ROOT files), by plot id."""
+    from ml import root_histograms
+
+    out = {}
+    for source in HistogramSource.objects.filter(plot__in=plots, entries__gt=0).only("plot_id", "path"):
+        try:
+            out[source.plot_id] = root_histograms.load_npz(storage.absolute(source.path)).values
+        except (OSError, ValueError, KeyError) as exc:
+            log.warning("cannot read the histogram of plot %s: %s", source.plot_id, exc)
+    return out
+
+
 def pads_reason(lost: list[int], n_pads: int) -> str:
     return f"pad{'s' if len(lost) > 1 else ''} {', '.join(map(str, lost))} of {n_pads} empty"
 
@@ -137,8 +151,8 @@ def compare_plot_type(
     if t < 0:
         return {**line, "verdict": Verdict.NON_COMPARABLE, "reason": why}
     template, template_plot = prepared_refs[t], refs[t]
-    spread = [
-        compare.distances(p, template)
+    calibrating = [
+        i
         for i, p in enumerate(prepared_refs)
         if i != t
         and p is not None
@@ -146,7 +160,26 @@ def compare_plot_type(
         and not compare.non_comparable_reason(p, template)
         and not compare.lost_pads(p, template)
     ]
-    calibration = compare.calibrate(spread)
+    # The histograms behind the plots count only where the reference campaign has enough of them
+    # to learn their run-to-run spread; elsewhere hist_chi2 and hist_ks stay 0.
+    hists = histogram_values([*refs, *plots])
+    reference_hist = hists.get(template_plot.pk)
+
+    def with_histogram(d: compare.Distances, plot: Plot) -> compare.Distances:
+        if reference_hist is None or plot.pk not in hists:
+            return d
+        return dataclasses.replace(d, **compare.histogram_distances(hists[plot.pk], reference_hist))
+
+    with_hists = [i for i in calibrating if refs[i].pk in hists]
+    if len(with_hists) < compare.MIN_CALIBRATION:
+        reference_hist = None
+    spread = {i: with_histogram(compare.distances(prepared_refs[i], template), refs[i]) for i in calibrating}
+    calibration = compare.calibrate(list(spread.values()))
+    if reference_hist is not None:
+        # The histogram distances' spread comes from the reference plots that have a histogram.
+        learned = compare.calibrate([spread[i] for i in with_hists]).scales
+        scales = {**calibration.scales, **{m: learned[m] for m in ("hist_chi2", "hist_ks")}}
+        calibration = dataclasses.replace(calibration, scales=scales)
     siamese_row = similarity.active(plot_type.pk)
     entries, comparable = [], []
     for plot in plots:
@@ -159,7 +192,7 @@ def compare_plot_type(
             if image is not None and len(image.pads) > 1:
                 entries[-1].update(pads=len(image.pads), empty_pads=image.empty_pads)
             continue
-        d = compare.distances(image, template)
+        d = with_histogram(compare.distances(image, template), plot)
         score = compare.similarity(d, calibration)
         verdict = compare.verdict(score, limits["warn_below"], limits["fail_below"])
         # A pad that draws nothing where the reference's draws data is lost data, whatever the

@@ -176,3 +176,36 @@ def test_empty_pads_fail_a_plot_and_an_empty_reference_is_non_comparable(experim
     # TOF's chosen reference plot draws nothing, though the campaign's other plots do.
     assert results[synthetic.TOF].verdict == "non_comparable"
     assert results[synthetic.TOF].reason == "empty reference: the plot type's reference plot (run 6) draws nothing"
+
+
+def test_the_histogram_behind_a_plot_is_compared_where_the_reference_has_them(experiment):
+    from apps.validation import storage
+    from apps.validation.models import HistogramSource
+    from ml import root_histograms
+
+    reference = factories.campaign(experiment, "recon-ver01", kind=CampaignKind.OFFLINE, is_reference=True)
+    new = factories.campaign(experiment, "recon-ver02", kind=CampaignKind.OFFLINE)
+    pt = factories.plot_type(experiment, synthetic.BCAL)
+
+    def plot(run: int, camp, drawn_from: int, failure: str | None = None):
+        """A plot whose image is the good run ``run`` but whose histogram is run ``drawn_from`` (broken or not)."""
+        made = factories.plot_from_png(pt, synthetic.png(synthetic.BCAL, run), factories.run(experiment), camp)
+        hist = synthetic.histogram(synthetic.BCAL, drawn_from, failure)
+        rel = storage.relative("histograms", f"{made.pk}.npz")
+        root_histograms.save_npz(hist, storage.absolute(rel))
+        HistogramSource.objects.create(plot=made, path=rel, entries=float(hist.values.sum()))
+        return made
+
+    for run in range(1, 7):
+        plot(run, reference, run)
+    good = plot(11, new, 11)
+    # The picture is a good run's, the data behind it a peak shifted by a stale timing offset.
+    shifted = plot(12, new, 12, "peak_shift")
+
+    line = reports.compute(reports.get_or_create_report(new, reference)).results.get(plot_type=pt)
+    by_plot = {e["plot"]: e for e in line.plots}
+    assert by_plot[good.pk]["verdict"] == "pass"
+    assert by_plot[shifted.pk]["verdict"] == "fail" and line.verdict == "fail"
+    d = by_plot[shifted.pk]["distances"]
+    assert d["hist_ks"] / line.calibration["scales"]["hist_ks"] > 4
+    assert d["mad"] < line.calibration["scales"]["mad"]  # the image alone looks fine
