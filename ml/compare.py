@@ -401,8 +401,9 @@ def non_comparable_reason(image: PreparedImage | None, reference: PreparedImage 
     # A blank image, or one that draws no data where the reference does, is empty.
     if image.draws_nothing or (image.ink < 1e-4 <= reference.ink):
         return "empty"
-    # Against a reference that draws nothing, any distance would only measure the data itself.
-    if reference.draws_nothing:
+    # Against a reference that draws nothing (or no coloured data where the plot draws some), any
+    # distance would only measure the data itself.
+    if reference.draws_nothing or (reference.ink < 1e-4 <= image.ink):
         return "empty reference"
     return ""
 

@@ -79,7 +79,14 @@ def _template(plot_type: PlotType, refs: list[Plot], prepared: list, empty_ids: 
     readable = [i for i, p in enumerate(prepared) if p is not None]
     if not readable:
         return -1, "missing reference: no readable reference image"
-    drawn = [i for i in readable if not prepared[i].draws_nothing and refs[i].pk not in empty_ids]
+    # Where some reference plots draw coloured data, one without any draws nothing (an empty 1-D
+    # histogram in ROOT leaves only black axes).
+    coloured = any(prepared[i].ink >= 1e-4 for i in readable)
+    drawn = [
+        i
+        for i in readable
+        if not prepared[i].draws_nothing and not (coloured and prepared[i].ink < 1e-4) and refs[i].pk not in empty_ids
+    ]
     if plot_type.reference_plot_id:
         for i in readable:
             if refs[i].pk == plot_type.reference_plot_id:

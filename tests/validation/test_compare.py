@@ -106,6 +106,12 @@ def test_a_plot_against_an_empty_reference_is_non_comparable():
     assert compare.non_comparable_reason(prepared(four_pads(5)), empty_reference) == "empty reference"
     single = prepared(synthetic.png(synthetic.TOF, 4, "empty"))
     assert compare.non_comparable_reason(prepared(synthetic.png(synthetic.TOF, 5)), single) == "empty reference"
+    # An empty 1-D histogram in ROOT may leave only black axes and text: no coloured data at all.
+    grey = np.asarray(compare.load_image(synthetic.png(synthetic.TOF, 4, "empty"))).copy()
+    grey[compare.ink_mask(grey)] = 255
+    axes_only = compare.prepare(grey)
+    assert axes_only.ink == 0 and not axes_only.draws_nothing
+    assert compare.non_comparable_reason(prepared(synthetic.png(synthetic.TOF, 5)), axes_only) == "empty reference"
 
 
 def full_size(name: str, run: int, failure: str | None = None) -> compare.PreparedImage:

@@ -147,6 +147,11 @@ def test_empty_pads_fail_a_plot_and_an_empty_reference_is_non_comparable(experim
         )
     chosen.reference_plot = made  # run 6, which draws nothing
     chosen.save()
+    # Empty 1-D histograms that left only black axes and text in the reference: no coloured data.
+    axes_only = factories.plot_type(experiment, synthetic.BCAL)
+    for n, run in runs.items():
+        factories.plot_from_png(axes_only, without_colour(synthetic.png(synthetic.BCAL, n, "empty")), run, reference)
+    factories.plot_from_png(axes_only, synthetic.png(synthetic.BCAL, 11), runs[1], new)
     factories.plot_from_png(canvases, four_pads(11), runs[1], new)
     factories.plot_from_png(canvases, four_pads(12, empty=(3,)), runs[2], new)
     factories.plot_from_png(canvases, four_pads(13, empty=(1, 2, 3, 4)), runs[3], new)
@@ -176,6 +181,24 @@ def test_empty_pads_fail_a_plot_and_an_empty_reference_is_non_comparable(experim
     # TOF's chosen reference plot draws nothing, though the campaign's other plots do.
     assert results[synthetic.TOF].verdict == "non_comparable"
     assert results[synthetic.TOF].reason == "empty reference: the plot type's reference plot (run 6) draws nothing"
+    # (Black-and-white plot types exist, so colourless references alone are not empty: the plots draw colour.)
+    assert (results[synthetic.BCAL].verdict, results[synthetic.BCAL].reason) == ("non_comparable", "empty reference")
+    assert results[synthetic.BCAL].counts == {"non_comparable": 1}
+
+
+def without_colour(png: bytes) -> bytes:
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from ml import compare
+
+    pixels = np.asarray(compare.load_image(png)).copy()
+    pixels[compare.ink_mask(pixels)] = 255
+    out = io.BytesIO()
+    Image.fromarray(pixels).save(out, format="PNG")
+    return out.getvalue()
 
 
 def test_the_histogram_behind_a_plot_is_compared_where_the_reference_has_them(experiment):
