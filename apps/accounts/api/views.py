@@ -1,5 +1,5 @@
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -8,7 +8,8 @@ from apps.accounts import throttle
 from apps.accounts.api.serializers import ApiTokenSerializer, NewApiTokenSerializer, TokenRequestSerializer
 from apps.accounts.models import ApiToken
 from apps.core.api.exceptions import ApiError
-from apps.core.api.schema import ID_PATTERN, error_responses
+from apps.core.api.schema import error_responses
+from apps.core.api.viewsets import BaseViewSet
 
 
 @extend_schema_view(
@@ -18,7 +19,7 @@ from apps.core.api.schema import ID_PATTERN, error_responses
         responses={204: None, **error_responses(401, 404)},
     ),
 )
-class ApiTokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ApiTokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
     """The signed-in user's own API tokens: create (the key is shown once), list, revoke."""
 
     serializer_class = ApiTokenSerializer
@@ -26,7 +27,6 @@ class ApiTokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     filterset_class = None
     filter_backends = []
     cursor_order = ("-id",)
-    lookup_value_regex = ID_PATTERN
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import exceptions, mixins, viewsets
+from rest_framework import exceptions, mixins
 from rest_framework.decorators import action
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
@@ -19,7 +19,7 @@ from apps.alerts.filtersets import AlarmFilterSet
 from apps.alerts.models import Alarm, Rule, Silence
 from apps.alerts.permissions import can_acknowledge, can_edit_rules
 from apps.audit import record
-from apps.core.api.schema import ID_PATTERN
+from apps.core.api.viewsets import BaseViewSet, ModelViewSet, ReadOnlyModelViewSet
 
 
 class CanEditRulesOrReadOnly(ReadOpenOrAuthenticated):
@@ -46,7 +46,7 @@ def _conflict(exc: DjangoValidationError):
     return error
 
 
-class AlarmViewSet(viewsets.ReadOnlyModelViewSet):
+class AlarmViewSet(ReadOnlyModelViewSet):
     """Alarms, firing first, then acknowledged, then resolved (newest first in each); filter with
     ``state``, ``open``, ``plot_type``, ``group``, ``rule``, ``reason``, ``experiment``."""
 
@@ -55,7 +55,6 @@ class AlarmViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = AlarmFilterSet
     permission_classes = [CanAcknowledgeOrReadOnly]
     cursor_order = ("state_order", "-id")
-    lookup_value_regex = ID_PATTERN
 
     def get_serializer_class(self):
         return serializers.AlarmDetailSerializer if self.action == "retrieve" else super().get_serializer_class()
@@ -116,14 +115,13 @@ class AlarmViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(serializers.AlarmSerializer(alarm).data)
 
 
-class RuleViewSet(viewsets.ModelViewSet):
+class RuleViewSet(ModelViewSet):
     """Alarm rules: scope (a plot type or a plot group), condition, hysteresis, flicker and routing."""
 
     queryset = Rule.objects.select_related("experiment")
     serializer_class = serializers.RuleSerializer
     permission_classes = [CanEditRulesOrReadOnly]
     cursor_order = ("-id",)
-    lookup_value_regex = ID_PATTERN
     filterset_fields = ["plot_type", "plot_group", "kind", "enabled"]
 
     def perform_create(self, serializer):
@@ -142,13 +140,12 @@ class RuleViewSet(viewsets.ModelViewSet):
             instance.delete()
 
 
-class SilenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class SilenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
     """Silences, newest end first; ``?active=true`` for those holding now. Create one with an alarm's ``silence``."""
 
     queryset = Silence.objects.select_related("experiment", "created_by")
     serializer_class = serializers.SilenceSerializer
     cursor_order = ("-id",)
-    lookup_value_regex = ID_PATTERN
 
     def get_queryset(self):
         qs = super().get_queryset()

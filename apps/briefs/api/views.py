@@ -3,7 +3,7 @@ the Labeler, Shift crew or Detector expert role."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import exceptions, mixins, viewsets
+from rest_framework import exceptions, mixins
 from rest_framework.decorators import action
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
@@ -13,7 +13,7 @@ from apps.briefs import services
 from apps.briefs.api import serializers
 from apps.briefs.models import Brief
 from apps.briefs.permissions import WRITE_MESSAGE, can_write
-from apps.core.api.schema import ID_PATTERN
+from apps.core.api.viewsets import BaseViewSet
 
 
 def _send(brief, user):
@@ -34,14 +34,13 @@ class CanWriteOrReadOnly(ReadOpenOrAuthenticated):
         return can_write(request.user)
 
 
-class BriefViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class BriefViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
     """Briefs, newest first; filter with ``experiment`` (slug) and ``status`` (draft, sent)."""
 
     queryset = Brief.objects.select_related("experiment", "written_by", "created_by", "sent_by")
     serializer_class = serializers.BriefSerializer
     permission_classes = [CanWriteOrReadOnly]
     cursor_order = ("-id",)
-    lookup_value_regex = ID_PATTERN
 
     def get_serializer_class(self):
         return serializers.BriefSerializer if self.action == "list" else serializers.BriefDetailSerializer

@@ -1,12 +1,12 @@
-from rest_framework import mixins, viewsets
+from rest_framework import mixins
 
 from apps.accounts.api.permissions import AdminOrReadOnly, CanUpload
-from apps.core.api.schema import ID_PATTERN
+from apps.core.api.viewsets import ModelViewSet, ReadOnlyModelViewSet
 from apps.experiments.api import filters, serializers
 from apps.experiments.models import Campaign, Experiment, Run, RunPeriod
 
 
-class ExperimentViewSet(viewsets.ModelViewSet):
+class ExperimentViewSet(ModelViewSet):
     """Experiments (GlueX, CLAS12, ePIC...). Anyone who may read lists them; admins change them."""
 
     queryset = Experiment.objects.all()
@@ -14,20 +14,18 @@ class ExperimentViewSet(viewsets.ModelViewSet):
     filterset_class = filters.ExperimentFilterSet
     permission_classes = [AdminOrReadOnly]
     cursor_order = ("id",)
-    lookup_value_regex = ID_PATTERN
 
 
-class RunPeriodViewSet(viewsets.ReadOnlyModelViewSet):
+class RunPeriodViewSet(ReadOnlyModelViewSet):
     """Run periods; created on first sight by uploads and ingest."""
 
     queryset = RunPeriod.objects.select_related("experiment")
     serializer_class = serializers.RunPeriodSerializer
     filterset_class = filters.RunPeriodFilterSet
     cursor_order = ("-id",)
-    lookup_value_regex = ID_PATTERN
 
 
-class RunViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+class RunViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, ReadOnlyModelViewSet):
     """Runs, newest number first; created on first sight by uploads and ingest, or here with their
     conditions. Writing needs the upload permission (plots.add_plot); `conditions=` filters by an
     expression such as `beam_current > 100 and run_type == "production"`."""
@@ -37,14 +35,12 @@ class RunViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.Read
     filterset_class = filters.RunFilterSet
     permission_classes = [CanUpload]
     cursor_order = ("-number", "-id")
-    lookup_value_regex = ID_PATTERN
 
 
-class CampaignViewSet(viewsets.ReadOnlyModelViewSet):
+class CampaignViewSet(ReadOnlyModelViewSet):
     """Campaigns: online monitoring, offline versions, simulation and calibration passes."""
 
     queryset = Campaign.objects.select_related("experiment")
     serializer_class = serializers.CampaignSerializer
     filterset_class = filters.CampaignFilterSet
     cursor_order = ("-id",)
-    lookup_value_regex = ID_PATTERN

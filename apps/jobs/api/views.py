@@ -1,7 +1,6 @@
 import django_filters as filters
-from rest_framework import viewsets
 
-from apps.core.api.schema import ID_PATTERN
+from apps.core.api.viewsets import ReadOnlyModelViewSet
 from apps.jobs.api.serializers import JobSerializer
 from apps.jobs.models import Job
 
@@ -15,11 +14,10 @@ class JobFilterSet(filters.FilterSet):
         fields = []
 
 
-class JobViewSet(viewsets.ReadOnlyModelViewSet):
+class JobViewSet(ReadOnlyModelViewSet):
     """Background jobs, newest first, with progress, message and log."""
 
     queryset = Job.objects.select_related("created_by")
     serializer_class = JobSerializer
     filterset_class = JobFilterSet
     cursor_order = ("-id",)
-    lookup_value_regex = ID_PATTERN

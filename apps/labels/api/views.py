@@ -1,11 +1,12 @@
 from django.db import transaction
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, serializers, status
 from rest_framework.response import Response
 
 from apps.accounts.api.permissions import AdminOrReadOnly
 from apps.core.api.exceptions import ApiError
-from apps.core.api.schema import ID_PATTERN, error_responses
+from apps.core.api.schema import error_responses
+from apps.core.api.viewsets import ModelViewSet, ReadOnlyModelViewSet
 from apps.labels.api import filters
 from apps.labels.api.serializers import LabelClassSerializer, LabelSerializer, LabelWriteSerializer
 from apps.labels.models import Label, LabelClass
@@ -16,7 +17,7 @@ from apps.plots.models import Plot
 MAX_LABELS_PER_REQUEST = 5000
 
 
-class LabelClassViewSet(viewsets.ModelViewSet):
+class LabelClassViewSet(ModelViewSet):
     """Label classes per experiment (Good, Bad, NoData, HotChannel...). Admins change them."""
 
     queryset = LabelClass.objects.select_related("experiment")
@@ -24,7 +25,6 @@ class LabelClassViewSet(viewsets.ModelViewSet):
     filterset_class = filters.LabelClassFilterSet
     permission_classes = [AdminOrReadOnly]
     cursor_order = ("id",)
-    lookup_value_regex = ID_PATTERN
 
 
 _LABEL_ITEM = {
@@ -54,14 +54,13 @@ label. Answers **201** with the created label (object in, object out; list in, l
 """
 
 
-class LabelViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class LabelViewSet(mixins.CreateModelMixin, ReadOnlyModelViewSet):
     """Labels, newest first, and labeling (single or bulk)."""
 
     queryset = Label.objects.select_related("label_class", "user")
     serializer_class = LabelSerializer
     filterset_class = filters.LabelFilterSet
     cursor_order = ("-id",)
-    lookup_value_regex = ID_PATTERN
 
     @extend_schema(
         summary="Label plots (one or many)",

@@ -2,11 +2,11 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import QueryDict
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import exceptions, status, viewsets
+from rest_framework import exceptions, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from apps.core.api.schema import ID_PATTERN
+from apps.core.api.viewsets import ReadOnlyModelViewSet
 from apps.jobs.api.serializers import JobSerializer
 from apps.monitoring import registry, scope, services
 from apps.monitoring.api import serializers
@@ -30,14 +30,13 @@ def _translate(call):
         raise exceptions.ValidationError({"detail": exc.messages}) from None
 
 
-class ClassifierModelViewSet(viewsets.ReadOnlyModelViewSet):
+class ClassifierModelViewSet(ReadOnlyModelViewSet):
     """Trained classifiers per plot type: status, metrics, thresholds, curves. Train and activate with actions."""
 
     queryset = ClassifierModel.objects.select_related("plot_type", "created_by").prefetch_related("plot_types")
     serializer_class = serializers.ClassifierModelSerializer
     filterset_class = ClassifierModelFilterSet
     cursor_order = ("-id",)
-    lookup_value_regex = ID_PATTERN
 
     def get_serializer_context(self):
         context = super().get_serializer_context()
@@ -123,14 +122,13 @@ class ClassifierModelViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(self.get_serializer(model).data)
 
 
-class ClassificationViewSet(viewsets.ReadOnlyModelViewSet):
+class ClassificationViewSet(ReadOnlyModelViewSet):
     """Every verdict of every model, newest first: filter by plot type, run, verdict, confirmation, time."""
 
     queryset = Classification.objects.select_related("verdict_class")
     serializer_class = serializers.ClassificationSerializer
     filterset_class = ClassificationFilterSet
     cursor_order = ("-id",)
-    lookup_value_regex = ID_PATTERN
 
     @extend_schema(
         summary="Classify stored plots",

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import django_filters as filters
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import exceptions, permissions, serializers, viewsets
+from rest_framework import exceptions, permissions, serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from apps.audit import record
-from apps.core.api.schema import ID_PATTERN
+from apps.core.api.viewsets import ReadOnlyModelViewSet
 from apps.notifications import services
 from apps.notifications.models import Channel, Delivery, Status
 from apps.notifications.permissions import can_see_deliveries
@@ -57,7 +57,7 @@ class DeliverySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class DeliveryViewSet(viewsets.ReadOnlyModelViewSet):
+class DeliveryViewSet(ReadOnlyModelViewSet):
     """Notification deliveries, newest first; filter with ``channel``, ``status``, ``source``."""
 
     queryset = Delivery.objects.all()
@@ -65,7 +65,6 @@ class DeliveryViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = DeliveryFilterSet
     permission_classes = [CanSeeDeliveries]
     cursor_order = ("-id",)
-    lookup_value_regex = ID_PATTERN
 
     @extend_schema(
         request=None,

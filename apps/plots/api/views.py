@@ -4,13 +4,14 @@ from django.conf import settings
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import parsers, status, viewsets
+from rest_framework import parsers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from apps.accounts.api.permissions import AdminOrReadOnly, CanUpload
 from apps.core.api.exceptions import ApiError, PayloadTooLarge
-from apps.core.api.schema import ERRORS, ID_PATTERN, error_responses
+from apps.core.api.schema import ERRORS, error_responses
+from apps.core.api.viewsets import BaseViewSet, ModelViewSet
 from apps.labels.api.serializers import LabelSerializer
 from apps.labels.models import Label
 from apps.plots.api import filters, serializers
@@ -21,7 +22,7 @@ from apps.plots.layout import PlotRef
 from apps.plots.models import Plot, PlotGroup, PlotType
 
 
-class PlotTypeViewSet(viewsets.ModelViewSet):
+class PlotTypeViewSet(ModelViewSet):
     """Plot types (one histogram of one detector). Admins create and change them; uploads may add new ones."""
 
     queryset = PlotType.objects.select_related("experiment").prefetch_related("label_classes", "groups")
@@ -29,7 +30,6 @@ class PlotTypeViewSet(viewsets.ModelViewSet):
     filterset_class = filters.PlotTypeFilterSet
     permission_classes = [AdminOrReadOnly]
     cursor_order = ("id",)
-    lookup_value_regex = ID_PATTERN
 
 
 def type_closure() -> dict[int, set[int]]:
@@ -57,7 +57,7 @@ def type_closure() -> dict[int, set[int]]:
     return closure
 
 
-class PlotGroupViewSet(viewsets.ModelViewSet):
+class PlotGroupViewSet(ModelViewSet):
     """Plot groups and super groups, each with the ids of every plot type under it (`all_plot_type_ids`)."""
 
     queryset = PlotGroup.objects.select_related("experiment").prefetch_related(
@@ -69,7 +69,6 @@ class PlotGroupViewSet(viewsets.ModelViewSet):
     filterset_class = filters.PlotGroupFilterSet
     permission_classes = [AdminOrReadOnly]
     cursor_order = ("id",)
-    lookup_value_regex = ID_PATTERN
 
     def get_serializer_context(self):
         context = super().get_serializer_context()
@@ -146,7 +145,7 @@ PLOT_EXAMPLE = {
     ),
     retrieve=extend_schema(responses={200: serializers.PlotSerializer, **error_responses(401, 404)}),
 )
-class PlotViewSet(viewsets.GenericViewSet):
+class PlotViewSet(BaseViewSet):
     """Monitoring plots: list, read, upload (single and bulk) and label history."""
 
     serializer_class = serializers.PlotSerializer
@@ -154,7 +153,6 @@ class PlotViewSet(viewsets.GenericViewSet):
     permission_classes = [CanUpload]
     # Writes here are uploads: multipart forms only.
     parser_classes = [parsers.MultiPartParser, parsers.FormParser]
-    lookup_value_regex = ID_PATTERN
 
     def get_queryset(self):
         return Plot.objects.select_related(

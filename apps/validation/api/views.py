@@ -3,14 +3,15 @@
 import numpy as np
 from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
 from apps.accounts.permissions import ReadOpenOrAuthenticated, can_read
-from apps.core.api.schema import ID_PATTERN, error_responses
+from apps.core.api.schema import error_responses
+from apps.core.api.viewsets import BaseViewSet, ModelViewSet, ReadOnlyModelViewSet
 from apps.jobs.api.serializers import JobSerializer
 from apps.validation import reports, tasks
 from apps.validation.api import serializers
@@ -41,9 +42,7 @@ class MayRunOrReadOnly(ReadOpenOrAuthenticated):
     list=extend_schema(responses={200: serializers.ValidationReportSerializer(many=True), **error_responses(400, 401)}),
     retrieve=extend_schema(responses={200: serializers.ValidationReportDetailSerializer, **error_responses(401, 404)}),
 )
-class ValidationReportViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
-):
+class ValidationReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, BaseViewSet):
     """Campaign validation reports: per plot type a similarity to the reference campaign and a verdict.
 
     Creating one (campaign, optional reference) queues its computation and answers 202 with the job;
@@ -55,7 +54,6 @@ class ValidationReportViewSet(
     filterset_class = ValidationReportFilterSet
     permission_classes = [MayRunOrReadOnly]
     cursor_order = ("-id",)
-    lookup_value_regex = ID_PATTERN
 
     def get_queryset(self):
         qs = super().get_queryset()
@@ -105,14 +103,13 @@ class ValidationReportViewSet(
     list=extend_schema(responses={200: serializers.EmbeddingSpaceSerializer(many=True), **error_responses(400, 401)}),
     retrieve=extend_schema(responses={200: serializers.EmbeddingSpaceSerializer, **error_responses(401, 404)}),
 )
-class EmbeddingSpaceViewSet(viewsets.ReadOnlyModelViewSet):
+class EmbeddingSpaceViewSet(ReadOnlyModelViewSet):
     """Embedding maps per plot type (t-SNE of autoencoder, pixel or classifier embeddings) with clusters."""
 
     queryset = EmbeddingSpace.objects.select_related("plot_type")
     serializer_class = serializers.EmbeddingSpaceSerializer
     filterset_class = EmbeddingSpaceFilterSet
     cursor_order = ("id",)
-    lookup_value_regex = ID_PATTERN
 
     @extend_schema(
         parameters=[
@@ -154,7 +151,7 @@ class EmbeddingSpaceViewSet(viewsets.ReadOnlyModelViewSet):
         )
 
 
-class ValidationThresholdViewSet(viewsets.ModelViewSet):
+class ValidationThresholdViewSet(ModelViewSet):
     """Per plot type: similarity below which a validation warns or fails (statistical and Siamese)."""
 
     queryset = ValidationThreshold.objects.select_related("plot_type")
@@ -162,7 +159,6 @@ class ValidationThresholdViewSet(viewsets.ModelViewSet):
     filterset_class = ValidationThresholdFilterSet
     permission_classes = [MayRunOrReadOnly]
     cursor_order = ("id",)
-    lookup_value_regex = ID_PATTERN
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def perform_create(self, serializer):
