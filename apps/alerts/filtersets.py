@@ -7,14 +7,12 @@ from drf_spectacular.utils import extend_schema_field
 from apps.alerts.choices import Reason, State
 from apps.alerts.models import Alarm, Rule
 from apps.core.integers import IdChoiceFilter
-from apps.experiments.models import Experiment
+from apps.experiments.filtering import ExperimentFilter
 from apps.plots.models import PlotGroup, PlotType
 
 
 class AlarmFilterSet(filters.FilterSet):
-    experiment = filters.ModelChoiceFilter(
-        queryset=Experiment.objects.all(), to_field_name="slug", help_text="Experiment slug."
-    )
+    experiment = ExperimentFilter()
     state = filters.ChoiceFilter(choices=State.choices, help_text="firing, acknowledged or resolved.")
     open = filters.BooleanFilter(method="filter_open", help_text="true: firing or acknowledged; false: resolved.")
     reason = filters.ChoiceFilter(choices=Reason.choices, help_text="bad, unconfirmed, flicker, validation, stale.")

@@ -9,7 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from apps.experiments.conditions import MAX_LENGTH, ConditionError, parse
-from apps.experiments.models import Run
+from apps.experiments.models import Experiment, Run
 from apps.experiments.production import RunChoice, choose_runs, choose_runs_cached
 
 # The chosen runs (or, when shorter, the others) go into the query as a literal list of up to this
@@ -21,6 +21,20 @@ HELP = (
     'Run conditions, e.g. beam_current > 100 and run_type == "production" (and/or/not, parentheses, '
     "== != < <= > >=, in (...), @flag). See docs/conditions.md."
 )
+
+
+class ExperimentFilter(filters.ModelChoiceFilter):
+    """An experiment named by its slug (``experiment=gluex``): the one way every FilterSet takes one.
+
+    ``field_name`` is the path to the experiment (``plot_type__experiment`` for what hangs off a plot
+    type); an unknown slug is a 400 that names the parameter.
+    """
+
+    def __init__(self, field_name: str = "experiment", **kwargs):
+        kwargs.setdefault("queryset", Experiment.objects.all())
+        kwargs.setdefault("to_field_name", "slug")
+        kwargs.setdefault("help_text", "Experiment slug.")
+        super().__init__(field_name=field_name, **kwargs)
 
 
 class ConditionsField(forms.CharField):

@@ -7,8 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 
 from apps.core.api.filters import IntegerFilter
 from apps.core.integers import IdChoiceFilter, IdMultipleChoiceFilter
-from apps.experiments.filtering import ConditionsFilter
-from apps.experiments.models import Experiment
+from apps.experiments.filtering import ConditionsFilter, ExperimentFilter
 from apps.labels.choices import Meaning
 from apps.labels.models import LabelClass
 from apps.monitoring.models import Classification, ClassifierModel
@@ -16,12 +15,7 @@ from apps.plots.models import PlotGroup, PlotType
 
 
 class ClassifierModelFilterSet(filters.FilterSet):
-    experiment = filters.ModelChoiceFilter(
-        field_name="plot_type__experiment",
-        queryset=Experiment.objects.all(),
-        to_field_name="slug",
-        help_text="Experiment slug.",
-    )
+    experiment = ExperimentFilter("plot_type__experiment")
     plot_type = IdChoiceFilter(
         queryset=PlotType.objects.all(),
         method="filter_plot_type",
@@ -57,12 +51,7 @@ class ClassifierModelFilterSet(filters.FilterSet):
 
 
 class ClassificationFilterSet(filters.FilterSet):
-    experiment = filters.ModelChoiceFilter(
-        field_name="plot_type__experiment",
-        queryset=Experiment.objects.all(),
-        to_field_name="slug",
-        help_text="Experiment slug.",
-    )
+    experiment = ExperimentFilter("plot_type__experiment")
     plot_type = IdMultipleChoiceFilter(queryset=PlotType.objects.all(), help_text="Plot type id(s).")
     group = IdChoiceFilter(
         queryset=PlotGroup.objects.all(),

@@ -6,8 +6,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from apps.core.integers import MAX_DB_INT, IdChoiceFilter, IdMultipleChoiceFilter, range_error
-from apps.experiments.filtering import ConditionsFilter
-from apps.experiments.models import Campaign, Experiment, RunPeriod
+from apps.experiments.filtering import ConditionsFilter, ExperimentFilter
+from apps.experiments.models import Campaign, RunPeriod
 from apps.labels.models import LabelClass
 from apps.plots.models import Plot, PlotGroup, PlotType
 
@@ -83,9 +83,7 @@ class VerdictFilter(filters.Filter):
 
 
 class PlotFilterSet(filters.FilterSet):
-    experiment = filters.ModelChoiceFilter(
-        queryset=Experiment.objects.all(), to_field_name="slug", help_text="Experiment slug."
-    )
+    experiment = ExperimentFilter()
     run_period = IdChoiceFilter(queryset=RunPeriod.objects.all(), help_text="Run period id.")
     run_min = filters.NumberFilter(
         field_name="run_number", lookup_expr="gte", min_value=0, max_value=MAX_ID, help_text="Lowest run."

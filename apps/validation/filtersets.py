@@ -3,6 +3,7 @@
 import django_filters as filters
 
 from apps.core.integers import MAX_DB_INT as MAX_ID
+from apps.experiments.filtering import ExperimentFilter
 from apps.validation.choices import ReportStatus
 from apps.validation.models import EmbeddingSpace, ValidationReport, ValidationThreshold
 
@@ -17,7 +18,7 @@ class IdFilter(filters.NumberFilter):
 
 
 class ValidationReportFilterSet(filters.FilterSet):
-    experiment = IdFilter(field_name="experiment_id", help_text="Experiment id.")
+    experiment = ExperimentFilter()
     campaign = IdFilter(field_name="campaign_id", help_text="Id of the validated campaign.")
     reference = IdFilter(field_name="reference_id", help_text="Id of the reference campaign.")
     status = filters.ChoiceFilter(choices=ReportStatus.choices, help_text="pending, running, ready or failed.")
@@ -29,7 +30,7 @@ class ValidationReportFilterSet(filters.FilterSet):
 
 class EmbeddingSpaceFilterSet(filters.FilterSet):
     plot_type = IdFilter(field_name="plot_type_id", help_text="Plot type id.")
-    experiment = IdFilter(field_name="plot_type__experiment_id", help_text="Experiment id.")
+    experiment = ExperimentFilter("plot_type__experiment")
     method = filters.CharFilter(help_text="autoencoder, pixels or classifier.")
 
     class Meta:
@@ -39,7 +40,7 @@ class EmbeddingSpaceFilterSet(filters.FilterSet):
 
 class ValidationThresholdFilterSet(filters.FilterSet):
     plot_type = IdFilter(field_name="plot_type_id", help_text="Plot type id.")
-    experiment = IdFilter(field_name="plot_type__experiment_id", help_text="Experiment id.")
+    experiment = ExperimentFilter("plot_type__experiment")
 
     class Meta:
         model = ValidationThreshold

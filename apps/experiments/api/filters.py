@@ -2,14 +2,8 @@ import django_filters as filters
 
 from apps.core.api.filters import IntegerFilter
 from apps.experiments.choices import CampaignKind
-from apps.experiments.filtering import ConditionsFilter
+from apps.experiments.filtering import ConditionsFilter, ExperimentFilter
 from apps.experiments.models import Campaign, Experiment, Run, RunPeriod
-
-
-def _experiment_filter():
-    return filters.ModelChoiceFilter(
-        queryset=Experiment.objects.all(), to_field_name="slug", help_text="Experiment slug."
-    )
 
 
 class ExperimentFilterSet(filters.FilterSet):
@@ -22,7 +16,7 @@ class ExperimentFilterSet(filters.FilterSet):
 
 
 class RunPeriodFilterSet(filters.FilterSet):
-    experiment = _experiment_filter()
+    experiment = ExperimentFilter()
     name = filters.CharFilter(help_text="Exactly this name.")
 
     class Meta:
@@ -31,7 +25,7 @@ class RunPeriodFilterSet(filters.FilterSet):
 
 
 class RunFilterSet(filters.FilterSet):
-    experiment = _experiment_filter()
+    experiment = ExperimentFilter()
     run_period = filters.ModelChoiceFilter(queryset=RunPeriod.objects.all(), help_text="Run period id.")
     number = IntegerFilter(help_text="Exactly this run number.")
     number_min = IntegerFilter(field_name="number", lookup_expr="gte", help_text="Lowest run number.")
@@ -44,7 +38,7 @@ class RunFilterSet(filters.FilterSet):
 
 
 class CampaignFilterSet(filters.FilterSet):
-    experiment = _experiment_filter()
+    experiment = ExperimentFilter()
     name = filters.CharFilter(help_text="Exactly this name.")
     kind = filters.ChoiceFilter(choices=CampaignKind.choices, help_text="Kind of campaign.")
     is_reference = filters.BooleanFilter(help_text="Only reference campaigns (true) or only others (false).")

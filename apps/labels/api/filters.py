@@ -1,16 +1,14 @@
 import django_filters as filters
 
 from apps.core.api.filters import IntegerFilter
-from apps.experiments.models import Experiment
+from apps.experiments.filtering import ExperimentFilter
 from apps.labels.choices import Meaning
 from apps.labels.models import Label, LabelClass
 from apps.plots.models import PlotType
 
 
 class LabelClassFilterSet(filters.FilterSet):
-    experiment = filters.ModelChoiceFilter(
-        queryset=Experiment.objects.all(), to_field_name="slug", help_text="Experiment slug."
-    )
+    experiment = ExperimentFilter()
     name = filters.CharFilter(help_text="Exactly this name.")
     meaning = filters.ChoiceFilter(choices=Meaning.choices, help_text="good, bad, nodata or other.")
 
@@ -20,12 +18,7 @@ class LabelClassFilterSet(filters.FilterSet):
 
 
 class LabelFilterSet(filters.FilterSet):
-    experiment = filters.ModelChoiceFilter(
-        field_name="plot__experiment",
-        queryset=Experiment.objects.all(),
-        to_field_name="slug",
-        help_text="Experiment slug.",
-    )
+    experiment = ExperimentFilter("plot__experiment")
     plot = IntegerFilter(field_name="plot_id", max_value=2**63 - 1, help_text="Plot id.")
     plot_type = filters.ModelMultipleChoiceFilter(
         field_name="plot__plot_type", queryset=PlotType.objects.all(), help_text="Plot type id (repeat)."

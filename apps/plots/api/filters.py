@@ -2,15 +2,13 @@ import django_filters as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from apps.experiments.models import Experiment
+from apps.experiments.filtering import ExperimentFilter
 from apps.plots.choices import GroupKind
 from apps.plots.models import PlotGroup, PlotType
 
 
 class PlotTypeFilterSet(filters.FilterSet):
-    experiment = filters.ModelChoiceFilter(
-        queryset=Experiment.objects.all(), to_field_name="slug", help_text="Experiment slug."
-    )
+    experiment = ExperimentFilter()
     name = filters.CharFilter(help_text="Exactly this name.")
     name_contains = filters.CharFilter(field_name="name", lookup_expr="icontains", help_text="Name contains.")
     detector = filters.CharFilter(help_text="Detector or system name.")
@@ -31,9 +29,7 @@ class PlotTypeFilterSet(filters.FilterSet):
 
 
 class PlotGroupFilterSet(filters.FilterSet):
-    experiment = filters.ModelChoiceFilter(
-        queryset=Experiment.objects.all(), to_field_name="slug", help_text="Experiment slug."
-    )
+    experiment = ExperimentFilter()
     slug = filters.CharFilter(help_text="Exactly this slug.")
     kind = filters.ChoiceFilter(choices=GroupKind.choices, help_text="Kind of group.")
     parent = filters.ModelChoiceFilter(
