@@ -1,28 +1,12 @@
-"""Permission classes shared by the API's viewsets."""
+"""Permission classes shared by the API's viewsets (built with apps.core.permissions.reads_open_writes_need)."""
 
-from rest_framework.permissions import SAFE_METHODS
+from apps.accounts.permissions import is_admin
+from apps.core.permissions import reads_open_writes_need
 
-from apps.accounts.permissions import ReadOpenOrAuthenticated, can_read, is_admin
+# Configuration: anyone who may read sees it; only admins change it.
+AdminOrReadOnly = reads_open_writes_need(is_admin, "Only admins may change the portal's configuration.")
 
-
-class AdminOrReadOnly(ReadOpenOrAuthenticated):
-    """Configuration: anyone who may read sees it; only admins change it."""
-
-    message = "Only admins may change the portal's configuration."
-
-    def has_permission(self, request, view):
-        if request.method in SAFE_METHODS:
-            return can_read(request.user)
-        return is_admin(request.user)
-
-
-class CanUpload(ReadOpenOrAuthenticated):
-    """Uploading plots needs the ingest permission plots.add_plot; reads follow open access."""
-
-    message = "Uploading plots needs the permission plots.add_plot (ask an admin for the Detector expert role)."
-
-    def has_permission(self, request, view):
-        if request.method in SAFE_METHODS:
-            return can_read(request.user)
-        user = request.user
-        return bool(user and user.is_authenticated and user.has_perm("plots.add_plot"))
+# Uploading plots needs the ingest permission plots.add_plot; reads follow open access.
+CanUpload = reads_open_writes_need(
+    "plots.add_plot", "Uploading plots needs the permission plots.add_plot (ask an admin for the Detector expert role)."
+)

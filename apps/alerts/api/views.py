@@ -9,10 +9,8 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, mixins
 from rest_framework.decorators import action
-from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
-from apps.accounts.permissions import ReadOpenOrAuthenticated, can_read
 from apps.alerts import services
 from apps.alerts.api import serializers
 from apps.alerts.filtersets import AlarmFilterSet
@@ -20,24 +18,14 @@ from apps.alerts.models import Alarm, Rule, Silence
 from apps.alerts.permissions import can_acknowledge, can_edit_rules
 from apps.audit import record
 from apps.core.api.viewsets import BaseViewSet, ModelViewSet, ReadOnlyModelViewSet
+from apps.core.permissions import reads_open_writes_need
 
-
-class CanEditRulesOrReadOnly(ReadOpenOrAuthenticated):
-    message = "Writing alarm rules needs the Detector expert or Admin role."
-
-    def has_permission(self, request, view):
-        if request.method in SAFE_METHODS:
-            return can_read(request.user)
-        return can_edit_rules(request.user)
-
-
-class CanAcknowledgeOrReadOnly(ReadOpenOrAuthenticated):
-    message = "Acknowledging and silencing alarms needs the Shift crew or Detector expert role."
-
-    def has_permission(self, request, view):
-        if request.method in SAFE_METHODS:
-            return can_read(request.user)
-        return can_acknowledge(request.user)
+CanEditRulesOrReadOnly = reads_open_writes_need(
+    can_edit_rules, "Writing alarm rules needs the Detector expert or Admin role."
+)
+CanAcknowledgeOrReadOnly = reads_open_writes_need(
+    can_acknowledge, "Acknowledging and silencing alarms needs the Shift crew or Detector expert role."
+)
 
 
 def _conflict(exc: DjangoValidationError):

@@ -5,15 +5,14 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, mixins
 from rest_framework.decorators import action
-from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
-from apps.accounts.permissions import ReadOpenOrAuthenticated, can_read
 from apps.briefs import services
 from apps.briefs.api import serializers
 from apps.briefs.models import Brief
 from apps.briefs.permissions import WRITE_MESSAGE, can_write
 from apps.core.api.viewsets import BaseViewSet
+from apps.core.permissions import reads_open_writes_need
 
 
 def _send(brief, user):
@@ -25,13 +24,7 @@ def _send(brief, user):
         raise error from None
 
 
-class CanWriteOrReadOnly(ReadOpenOrAuthenticated):
-    message = WRITE_MESSAGE
-
-    def has_permission(self, request, view):
-        if request.method in SAFE_METHODS:
-            return can_read(request.user)
-        return can_write(request.user)
+CanWriteOrReadOnly = reads_open_writes_need(can_write, WRITE_MESSAGE)
 
 
 class BriefViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):

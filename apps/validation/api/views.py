@@ -6,10 +6,8 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
-from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
-from apps.accounts.permissions import ReadOpenOrAuthenticated, can_read
 from apps.core.api.schema import error_responses
 from apps.core.api.viewsets import BaseViewSet, ModelViewSet, ReadOnlyModelViewSet
 from apps.jobs.api.serializers import JobSerializer
@@ -21,21 +19,10 @@ from apps.validation.filtersets import (
     ValidationThresholdFilterSet,
 )
 from apps.validation.models import EmbeddingSpace, PlotEmbedding, ValidationReport, ValidationThreshold
-from apps.validation.views.access import may_run
+from apps.validation.permissions import MayRunOrReadOnly
 from ml.maps import downsample
 
 MAX_POINTS = 100_000
-
-
-class MayRunOrReadOnly(ReadOpenOrAuthenticated):
-    """Reads follow open access; starting validation work needs plots.change_plottype (Detector expert, Admin)."""
-
-    message = "Validating campaigns and changing thresholds needs the Detector expert or Admin role."
-
-    def has_permission(self, request, view):
-        if request.method in SAFE_METHODS:
-            return can_read(request.user)
-        return may_run(request.user)
 
 
 @extend_schema_view(

@@ -17,7 +17,7 @@ from apps.validation import explore as explore_data
 from apps.validation.choices import EmbeddingMethod
 from apps.validation.forms import MapForm, TrainForm
 from apps.validation.models import AnomalyScore, EmbeddingSpace, PlotEmbedding
-from apps.validation.views.access import may_run, requires
+from apps.validation.permissions import may_run, run_required
 from apps.validation.views.reports import overview_response
 
 RANKINGS = {
@@ -95,7 +95,7 @@ def plot_thumbnail(request, pk: int):
 
 
 @require_POST
-@requires(may_run, "compute maps")
+@run_required(may_run, "compute maps")
 def map_compute(request):
     form = MapForm(request.POST, experiment=current_experiment(request))
     if not form.is_valid():
@@ -116,7 +116,7 @@ def map_compute(request):
 
 
 @require_POST
-@requires(may_run, "train validation models")
+@run_required(may_run, "train validation models")
 def model_train(request):
     form = TrainForm(request.POST, experiment=current_experiment(request))
     if not form.is_valid():

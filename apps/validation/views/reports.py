@@ -22,7 +22,7 @@ from apps.validation.models import (
     ValidationReport,
     ValidationThreshold,
 )
-from apps.validation.views.access import may_run, requires
+from apps.validation.permissions import may_run, run_required
 
 
 def _plot_type_rows(experiment) -> list[dict]:
@@ -86,7 +86,7 @@ def overview_response(request, status: int = 200, train_form: TrainForm | None =
 
 
 @require_POST
-@requires(may_run, "validate campaigns")
+@run_required(may_run, "validate campaigns")
 def report_create(request):
     experiment = current_experiment(request)
     form = ReportForm(request.POST, experiment=experiment)
@@ -142,7 +142,7 @@ def report_page(request, pk: int):
 
 
 @require_POST
-@requires(may_run, "validate campaigns")
+@run_required(may_run, "validate campaigns")
 def report_recompute(request, pk: int):
     report = get_object_or_404(ValidationReport, pk=pk)
     tasks.start_report(report, user=request.user)
@@ -151,7 +151,7 @@ def report_recompute(request, pk: int):
 
 
 @require_POST
-@requires(may_run, "change validation thresholds")
+@run_required(may_run, "change validation thresholds")
 def thresholds_save(request, plot_type: int):
     pt = get_object_or_404(PlotType, pk=plot_type)
     row = ValidationThreshold.objects.filter(plot_type=pt).first() or ValidationThreshold(plot_type=pt)

@@ -9,11 +9,11 @@ from django.urls import reverse
 from apps.experiments.selection import current_experiment
 from apps.plots.models import Plot
 from apps.validation.forms import SimulateForm
+from apps.validation.permissions import may_simulate, run_required
 from apps.validation.simulation import SimulationError, simulate
-from apps.validation.views.access import may_simulate, requires
 
 
-@requires(may_simulate, "make simulated plots")
+@run_required(may_simulate, "make simulated plots")
 def simulate_page(request):
     experiment = current_experiment(request)
     form = SimulateForm(
