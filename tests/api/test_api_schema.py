@@ -51,3 +51,22 @@ def test_the_swagger_ui_loads_its_assets_from_the_portal(api):
     html = response.content.decode()
     assert "swagger-ui" in html
     assert "cdn." not in html and "unpkg" not in html and "jsdelivr" not in html
+
+
+def test_the_api_root_links_to_the_list_route_of_every_app(viewer, as_user):
+    """Each app owns its routes (apps/<app>/api/urls.py); the root page at /api/v1/ still lists them all."""
+    response = as_user(viewer).get("/api/v1/", HTTP_ACCEPT="application/json")
+    assert response.status_code == 200
+    root = response.json()
+    for prefix in (
+        "experiments",
+        "tokens",
+        "jobs",
+        "plots",
+        "labels",
+        "models",
+        "validation-reports",
+        "alarms",
+        "briefs",
+    ):
+        assert root[prefix] == f"http://testserver/api/v1/{prefix}/"

@@ -1,0 +1,13 @@
+"""API routes of the app, included under /api/v1/ in the \"api\" namespace."""
+
+from rest_framework.routers import SimpleRouter
+from rest_framework.urlpatterns import format_suffix_patterns
+
+from apps.monitoring.api.views import ClassificationViewSet, ClassifierModelViewSet
+
+router = SimpleRouter()
+router.register("models", ClassifierModelViewSet, basename="model")
+router.register("classifications", ClassificationViewSet, basename="classification")
+
+# The format suffixes (plots.json) the routes had from the project's former DefaultRouter.
+urlpatterns = format_suffix_patterns(router.urls)
