@@ -3,6 +3,10 @@
 Every setting of the portal comes through one of these readers. A value that cannot be
 parsed stops the process with a message that names the variable and what it expected,
 rather than running with a silently wrong configuration.
+
+Secrets (``env_secret``, ``env_url(..., secret=True)``) may instead come from a file named by
+``<NAME>_FILE`` (a Docker or Kubernetes secret, a systemd credential), so that the value never
+appears in the environment of the process.
 """
 
 from __future__ import annotations
@@ -24,6 +28,25 @@ def _raw(name: str) -> str | None:
 
 def env_str(name: str, default: str = "") -> str:
     value = _raw(name)
+    return default if value is None or value == "" else value
+
+
+def env_secret(name: str, default: str = "") -> str:
+    """``name``'s value, or the content of the file that ``<name>_FILE`` names (trailing newline stripped).
+
+    Setting both is refused: which one wins would be a guess. A file that cannot be read stops the
+    process with a message that names the variable and the file.
+    """
+    value = _raw(name)
+    file_name = _raw(f"{name}_FILE")
+    if file_name:
+        if value:
+            raise ImproperlyConfigured(f"set {name} or {name}_FILE, not both")
+        try:
+            value = Path(file_name).expanduser().read_text(encoding="utf-8").rstrip("\r\n")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise ImproperlyConfigured(f"{name}_FILE: cannot read {file_name}: {reason}") from None
     return default if value is None or value == "" else value
 
 
@@ -86,8 +109,9 @@ def env_path(name: str, default: Path) -> Path:
     return path
 
 
-def env_url(name: str, default: str = "", *, schemes: tuple[str, ...]) -> str:
-    value = env_str(name, default)
+def env_url(name: str, default: str = "", *, schemes: tuple[str, ...], secret: bool = False) -> str:
+    """A URL with one of ``schemes``; ``secret``: it may hold a password, so ``<name>_FILE`` may give it."""
+    value = env_secret(name, default) if secret else env_str(name, default)
     if not value:
         return ""
     scheme = urlsplit(value).scheme

@@ -1,7 +1,8 @@
 """Optional LDAP login: django-auth-ldap settings from HYDRA_LDAP_* variables.
 
 Enabled only when HYDRA_LDAP_SERVER_URI is set. Local accounts keep working: the model
-backend stays after the LDAP backend.
+backend stays after the LDAP backend. ``ldap_settings()`` always returns every name of ``OFF``
+(settings.py assigns each one by name); without a server they keep the values of ``OFF``.
 """
 
 from __future__ import annotations
@@ -9,11 +10,10 @@ from __future__ import annotations
 import json
 import operator
 from functools import reduce
-from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from hydra_portal.env import env_bool, env_int, env_str
+from hydra_portal.env import env_bool, env_int, env_secret, env_str
 
 GROUP_TYPES = {
     "groupOfNames": ("GroupOfNamesType", "(objectClass=groupOfNames)"),
@@ -23,6 +23,28 @@ GROUP_TYPES = {
     "activeDirectory": ("ActiveDirectoryGroupType", "(objectClass=group)"),
 }
 DEFAULT_ATTR_MAP = {"first_name": "givenName", "last_name": "sn", "email": "mail"}
+# Every setting ldap_settings() returns, with its value while directory login is off (django-auth-ldap's
+# own defaults where it has one; an empty AUTH_LDAP_SERVER_URI is what the portal tests for "off").
+OFF = {
+    "AUTH_LDAP_SERVER_URI": "",
+    "AUTH_LDAP_BIND_DN": "",
+    "AUTH_LDAP_BIND_PASSWORD": "",
+    "AUTH_LDAP_START_TLS": False,
+    "AUTH_LDAP_USER_ATTR_MAP": {},
+    "AUTH_LDAP_CACHE_TIMEOUT": 0,
+    "AUTH_LDAP_ALWAYS_UPDATE_USER": True,
+    "AUTH_LDAP_CONNECTION_OPTIONS": {},
+    "AUTH_LDAP_USER_DN_TEMPLATE": None,
+    "AUTH_LDAP_USER_SEARCH": None,
+    "AUTH_LDAP_GROUP_SEARCH": None,
+    "AUTH_LDAP_GROUP_TYPE": None,
+    "AUTH_LDAP_FIND_GROUP_PERMS": False,
+    "AUTH_LDAP_REQUIRE_GROUP": None,
+    "HYDRA_LDAP_RECHECK_SECONDS": 300,
+    "HYDRA_LDAP_REQUIRE_GROUPS": [],
+    "HYDRA_LDAP_DENY_GROUPS": [],
+    "HYDRA_LDAP_ROLE_MAP": {},
+}
 
 
 def env_json(name: str, default):
@@ -52,10 +74,10 @@ def env_dn_list(name: str) -> list[str]:
 
 
 def ldap_settings() -> dict:
-    """AUTH_LDAP_* settings, or {} when LDAP is not configured."""
+    """Every AUTH_LDAP_* and HYDRA_LDAP_* setting (the names of ``OFF``); ``OFF`` when LDAP is not configured."""
     uri = env_str("HYDRA_LDAP_SERVER_URI")
     if not uri:
-        return {}
+        return dict(OFF)
     try:
         import ldap
         from django_auth_ldap import config
@@ -64,18 +86,11 @@ def ldap_settings() -> dict:
             "HYDRA_LDAP_SERVER_URI is set but django-auth-ldap is not installed: pip install 'hydra-portal[ldap]'"
         ) from None
 
-    password = env_str("HYDRA_LDAP_BIND_PASSWORD")
-    password_file = env_str("HYDRA_LDAP_BIND_PASSWORD_FILE")
-    if password_file:
-        try:
-            password = Path(password_file).read_text().strip()
-        except OSError as exc:
-            raise ImproperlyConfigured(f"HYDRA_LDAP_BIND_PASSWORD_FILE: cannot read {password_file}: {exc}") from None
-
     settings = {
+        **OFF,
         "AUTH_LDAP_SERVER_URI": uri,
         "AUTH_LDAP_BIND_DN": env_str("HYDRA_LDAP_BIND_DN"),
-        "AUTH_LDAP_BIND_PASSWORD": password,
+        "AUTH_LDAP_BIND_PASSWORD": env_secret("HYDRA_LDAP_BIND_PASSWORD"),
         "AUTH_LDAP_START_TLS": env_bool("HYDRA_LDAP_START_TLS", False),
         "AUTH_LDAP_USER_ATTR_MAP": env_json("HYDRA_LDAP_ATTR_MAP", DEFAULT_ATTR_MAP),
         "AUTH_LDAP_CACHE_TIMEOUT": env_int("HYDRA_LDAP_CACHE_TIMEOUT", 300, minimum=0),

@@ -14,6 +14,7 @@ from hydra_portal.env import (
     env_int,
     env_list,
     env_path,
+    env_secret,
     env_str,
     env_url,
     parse_database_url,
@@ -25,13 +26,14 @@ VAR_DIR = env_path("HYDRA_VAR_DIR", BASE_DIR / "var")
 
 # Off unless asked for: Django's debug pages show settings and code to anyone who hits an error.
 DEBUG = env_bool("HYDRA_DEBUG", False)
-SECRET_KEY = env_str("HYDRA_SECRET_KEY", "")
+SECRET_KEY = env_secret("HYDRA_SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
         from django.core.exceptions import ImproperlyConfigured
 
         raise ImproperlyConfigured(
-            "HYDRA_SECRET_KEY must be set when HYDRA_DEBUG is off (the default); "
+            "HYDRA_SECRET_KEY must be set when HYDRA_DEBUG is off (the default), or HYDRA_SECRET_KEY_FILE "
+            "name a file that holds it; "
             "on a development machine set HYDRA_DEBUG=true instead, or run `make demo`"
         )
     SECRET_KEY = "insecure-development-key-set-HYDRA_SECRET_KEY-in-production"
@@ -120,10 +122,11 @@ DATABASE_URL = env_url(
     "HYDRA_DATABASE_URL",
     f"sqlite:///{VAR_DIR / 'hydra.sqlite3'}",
     schemes=("sqlite", "mysql", "mariadb"),
+    secret=True,
 )
 DATABASES = {"default": parse_database_url("HYDRA_DATABASE_URL", DATABASE_URL)}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    # The file's folder is made at start-up (apps.core's ready(), hydra_portal/checks.py), not here.
     # Tests use a file, not a shared-cache in-memory database: worker threads and the live
     # server then wait for locks (WAL, busy timeout) instead of failing with "table is locked".
     DATABASES["default"]["TEST"] = {"NAME": str(Path(DATABASES["default"]["NAME"]).with_name("test-hydra.sqlite3"))}
@@ -136,9 +139,31 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
-# Optional directory login (HYDRA_LDAP_*): tried first, local accounts keep working.
-globals().update(ldap_settings())
-if "AUTH_LDAP_SERVER_URI" in globals():
+# Optional directory login (HYDRA_LDAP_*, read in hydra_portal/ldap_config.py): tried first, local
+# accounts keep working. Without HYDRA_LDAP_SERVER_URI every name below keeps its "off" value.
+_LDAP = ldap_settings()
+AUTH_LDAP_SERVER_URI = _LDAP["AUTH_LDAP_SERVER_URI"]
+AUTH_LDAP_BIND_DN = _LDAP["AUTH_LDAP_BIND_DN"]
+AUTH_LDAP_BIND_PASSWORD = _LDAP["AUTH_LDAP_BIND_PASSWORD"]
+AUTH_LDAP_START_TLS = _LDAP["AUTH_LDAP_START_TLS"]
+AUTH_LDAP_USER_ATTR_MAP = _LDAP["AUTH_LDAP_USER_ATTR_MAP"]
+AUTH_LDAP_CACHE_TIMEOUT = _LDAP["AUTH_LDAP_CACHE_TIMEOUT"]
+AUTH_LDAP_ALWAYS_UPDATE_USER = _LDAP["AUTH_LDAP_ALWAYS_UPDATE_USER"]
+AUTH_LDAP_CONNECTION_OPTIONS = _LDAP["AUTH_LDAP_CONNECTION_OPTIONS"]
+AUTH_LDAP_USER_DN_TEMPLATE = _LDAP["AUTH_LDAP_USER_DN_TEMPLATE"]
+AUTH_LDAP_USER_SEARCH = _LDAP["AUTH_LDAP_USER_SEARCH"]
+AUTH_LDAP_GROUP_SEARCH = _LDAP["AUTH_LDAP_GROUP_SEARCH"]
+AUTH_LDAP_GROUP_TYPE = _LDAP["AUTH_LDAP_GROUP_TYPE"]
+AUTH_LDAP_FIND_GROUP_PERMS = _LDAP["AUTH_LDAP_FIND_GROUP_PERMS"]
+AUTH_LDAP_REQUIRE_GROUP = _LDAP["AUTH_LDAP_REQUIRE_GROUP"]
+# Checked by apps.accounts (directory.py, ldap_backend.py): how long a directory user's session or
+# token is trusted before the directory is asked again, the groups, and directory group → role.
+HYDRA_LDAP_RECHECK_SECONDS = _LDAP["HYDRA_LDAP_RECHECK_SECONDS"]
+HYDRA_LDAP_REQUIRE_GROUPS = _LDAP["HYDRA_LDAP_REQUIRE_GROUPS"]
+HYDRA_LDAP_DENY_GROUPS = _LDAP["HYDRA_LDAP_DENY_GROUPS"]
+HYDRA_LDAP_ROLE_MAP = _LDAP["HYDRA_LDAP_ROLE_MAP"]
+del _LDAP
+if AUTH_LDAP_SERVER_URI:
     AUTHENTICATION_BACKENDS.insert(0, "apps.accounts.ldap_backend.DirectoryBackend")
 # Every way in goes through one login throttle; this backend refuses locked names and addresses first.
 AUTHENTICATION_BACKENDS.insert(0, "apps.accounts.throttle.LockoutBackend")
@@ -154,7 +179,7 @@ EMAIL_HOST = env_str("HYDRA_EMAIL_HOST", "")
 EMAIL_CONFIGURED = bool(EMAIL_HOST)
 EMAIL_PORT = env_int("HYDRA_EMAIL_PORT", 587, minimum=1, maximum=65535)
 EMAIL_HOST_USER = env_str("HYDRA_EMAIL_USER", "")
-EMAIL_HOST_PASSWORD = env_str("HYDRA_EMAIL_PASSWORD", "")
+EMAIL_HOST_PASSWORD = env_secret("HYDRA_EMAIL_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("HYDRA_EMAIL_USE_TLS", True)
 DEFAULT_FROM_EMAIL = env_str("HYDRA_EMAIL_FROM", "hydra-portal@localhost")
 EMAIL_BACKEND = (
@@ -177,11 +202,11 @@ ACTIVATION_TOLERANCE = env_float("HYDRA_ACTIVATION_TOLERANCE", 0.01, minimum=0.0
 ACTIVATION_MIN_ACCURACY = env_float("HYDRA_ACTIVATION_MIN_ACCURACY", 0.5, minimum=0.0, maximum=1.0)
 # Webhooks are signed (X-Hydra-Signature: sha256=<HMAC of the body>) with the secret of the longest
 # matching URL prefix in HYDRA_WEBHOOK_SECRETS (JSON: {"https://chat.lab/hooks/": "secret"}), else this one.
-WEBHOOK_SECRET = env_str("HYDRA_WEBHOOK_SECRET", "")
-WEBHOOK_SECRETS = env_str("HYDRA_WEBHOOK_SECRETS", "")
+WEBHOOK_SECRET = env_secret("HYDRA_WEBHOOK_SECRET", "")
+WEBHOOK_SECRETS = env_secret("HYDRA_WEBHOOK_SECRETS", "")
 # The electronic logbook: entries POSTed to HYDRA_LOGBOOK_URL ("{logbook}" in it becomes the target's name).
 LOGBOOK_URL = env_str("HYDRA_LOGBOOK_URL", "")
-LOGBOOK_TOKEN = env_str("HYDRA_LOGBOOK_TOKEN", "")
+LOGBOOK_TOKEN = env_secret("HYDRA_LOGBOOK_TOKEN", "")
 LOGBOOK_FORMAT = env_str("HYDRA_LOGBOOK_FORMAT", "multipart")
 LOGBOOK_TITLE = env_str("HYDRA_LOGBOOK_TITLE", "{subject}")
 LOGBOOK_BODY = env_str("HYDRA_LOGBOOK_BODY", "{text}")
@@ -201,8 +226,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# This folder, MEDIA_ROOT, STORAGE_CACHE_DIR and the SQLite file's folder are made at start-up
+# (apps.core's ready()); `manage.py check` reports one that cannot be made or written (hydra_portal/checks.py).
 STATIC_ROOT = env_path("HYDRA_STATIC_ROOT", VAR_DIR / "static")
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # In development whitenoise serves straight from the app and project static folders.
 WHITENOISE_USE_FINDERS = DEBUG
 MEDIA_URL = "media/"
@@ -234,8 +260,8 @@ if STORAGE == "s3":
             "endpoint_url": env_url("HYDRA_S3_ENDPOINT_URL", schemes=("http", "https")) or None,
             "region_name": env_str("HYDRA_S3_REGION") or None,
             # Empty keys let boto3 find credentials itself (AWS_* variables, instance roles).
-            "access_key": env_str("HYDRA_S3_ACCESS_KEY_ID") or None,
-            "secret_key": env_str("HYDRA_S3_SECRET_ACCESS_KEY") or None,
+            "access_key": env_secret("HYDRA_S3_ACCESS_KEY_ID") or None,
+            "secret_key": env_secret("HYDRA_S3_SECRET_ACCESS_KEY") or None,
             "location": env_str("HYDRA_S3_PREFIX", ""),
             "addressing_style": env_str("HYDRA_S3_ADDRESSING_STYLE", "path"),
             "signature_version": "s3v4",
@@ -261,8 +287,9 @@ DEFAULT_COLLECT_FRACTION = env_float("HYDRA_DEFAULT_COLLECT_FRACTION", 0.1, mini
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_IMAGE_BYTES + 1024 * 1024
 
 # One Redis URL can feed both the channel layer and the broker; each can be set alone too.
-REDIS_URL = env_url("HYDRA_REDIS_URL", schemes=("redis", "rediss"))
-BROKER_URL = env_url("HYDRA_BROKER_URL", REDIS_URL, schemes=("redis", "rediss", "amqp", "amqps"))
+# Both may hold a password, so both may come from *_FILE too.
+REDIS_URL = env_url("HYDRA_REDIS_URL", schemes=("redis", "rediss"), secret=True)
+BROKER_URL = env_url("HYDRA_BROKER_URL", REDIS_URL, schemes=("redis", "rediss", "amqp", "amqps"), secret=True)
 # Background jobs: a worker stamps its running job every HEARTBEAT_INTERVAL seconds; a job whose stamp
 # is older than HEARTBEAT_TIMEOUT lost its worker and is queued again, up to MAX_ATTEMPTS starts. The
 # relay looks for messages still to send (and for such jobs) every RELAY_INTERVAL seconds.
@@ -279,7 +306,7 @@ SCHEDULER_LEASE_SECONDS = env_float("HYDRA_SCHEDULER_LEASE", 15.0, minimum=1.0, 
 WORKER_SHUTDOWN_TIMEOUT = env_float("HYDRA_WORKER_SHUTDOWN_TIMEOUT", 600.0, minimum=0.0)
 # /metrics answers admins, and a Prometheus server sending "Authorization: Bearer <this token>";
 # empty: admins only.
-METRICS_TOKEN = env_str("HYDRA_METRICS_TOKEN", "")
+METRICS_TOKEN = env_secret("HYDRA_METRICS_TOKEN", "")
 
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
@@ -292,7 +319,7 @@ CACHES = {
 PAGE_CACHE_SECONDS = env_float("HYDRA_PAGE_CACHE_SECONDS", 5.0, minimum=0.0)
 
 # Run Conditions Database that manage.py sync_conditions reads when an experiment names none.
-RCDB_URL = env_str("HYDRA_RCDB_URL", "")
+RCDB_URL = env_secret("HYDRA_RCDB_URL", "")
 # How often the scheduler queues a sync of every experiment that names RCDB conditions (0: never).
 RCDB_SYNC_SECONDS = env_float("HYDRA_RCDB_SYNC_SECONDS", 900.0, minimum=0.0)
 
