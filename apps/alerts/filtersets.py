@@ -7,7 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from apps.alerts.choices import Reason, State
 from apps.alerts.models import Alarm, Rule
 from apps.core.integers import IdChoiceFilter
-from apps.experiments.filtering import ExperimentFilter
+from apps.experiments.filtersets import ExperimentFilter
 from apps.plots.models import PlotGroup, PlotType
 
 

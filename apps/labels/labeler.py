@@ -11,7 +11,7 @@ from apps.core.bad_input import BadParameters
 from apps.core.integers import out_of_range
 from apps.core.pagination import BadCursor, Page, paginate
 from apps.experiments.conditions import ConditionError, parse
-from apps.experiments.filtering import filter_by_runs
+from apps.experiments.filtersets import filter_by_runs
 from apps.experiments.production import choose_runs_cached
 from apps.labels.models import Label, LabelClass
 from apps.plots.models import Plot, PlotType

@@ -7,7 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 
 from apps.core.api.filters import IntegerFilter
 from apps.core.integers import IdChoiceFilter, IdMultipleChoiceFilter
-from apps.experiments.filtering import ConditionsFilter, ExperimentFilter
+from apps.experiments.filtersets import ConditionsFilter, ExperimentFilter
 from apps.labels.choices import Meaning
 from apps.labels.models import LabelClass
 from apps.monitoring.models import Classification, ClassifierModel

@@ -1,4 +1,5 @@
-"""The one FilterSet for plots: it drives the plot browser page and the API alike."""
+"""The plots' FilterSets: the one for plots drives the plot browser page and the API alike; plot types and
+groups have theirs for the API."""
 
 import django_filters as filters
 from django import forms
@@ -6,9 +7,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from apps.core.integers import MAX_DB_INT, IdChoiceFilter, IdMultipleChoiceFilter, range_error
-from apps.experiments.filtering import ConditionsFilter, ExperimentFilter
+from apps.experiments.filtersets import ConditionsFilter, ExperimentFilter
 from apps.experiments.models import Campaign, RunPeriod
 from apps.labels.models import LabelClass
+from apps.plots.choices import GroupKind
 from apps.plots.models import Plot, PlotGroup, PlotType
 
 UNLABELED = "unlabeled"
@@ -157,3 +159,40 @@ class PlotFilterSet(filters.FilterSet):
 
 def label_classes_for(experiment):
     return LabelClass.objects.filter(experiment=experiment)
+
+
+class PlotTypeFilterSet(filters.FilterSet):
+    experiment = ExperimentFilter()
+    name = filters.CharFilter(help_text="Exactly this name.")
+    name_contains = filters.CharFilter(field_name="name", lookup_expr="icontains", help_text="Name contains.")
+    detector = filters.CharFilter(help_text="Detector or system name.")
+    group = filters.ModelChoiceFilter(
+        queryset=PlotGroup.objects.all(),
+        method="filter_group",
+        help_text="Plot group id; a super group selects every plot type under it.",
+    )
+    ignored = filters.BooleanFilter(help_text="Only ignored plot types (true) or only shown ones (false).")
+
+    class Meta:
+        model = PlotType
+        fields = []
+
+    @extend_schema_field(OpenApiTypes.INT)
+    def filter_group(self, qs, name, group):
+        return qs.filter(groups__in=group.descendant_ids()).distinct()
+
+
+class PlotGroupFilterSet(filters.FilterSet):
+    experiment = ExperimentFilter()
+    slug = filters.CharFilter(help_text="Exactly this slug.")
+    kind = filters.ChoiceFilter(choices=GroupKind.choices, help_text="Kind of group.")
+    parent = filters.ModelChoiceFilter(
+        queryset=PlotGroup.objects.all(), field_name="parents", help_text="Groups directly inside this group id."
+    )
+    plot_type = filters.ModelChoiceFilter(
+        queryset=PlotType.objects.all(), field_name="plot_types", help_text="Groups that directly hold this type id."
+    )
+
+    class Meta:
+        model = PlotGroup
+        fields = []

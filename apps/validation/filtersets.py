@@ -3,7 +3,7 @@
 import django_filters as filters
 
 from apps.core.integers import MAX_DB_INT as MAX_ID
-from apps.experiments.filtering import ExperimentFilter
+from apps.experiments.filtersets import ExperimentFilter
 from apps.validation.choices import ReportStatus
 from apps.validation.models import EmbeddingSpace, ValidationReport, ValidationThreshold
 

@@ -2,7 +2,8 @@ from rest_framework import mixins
 
 from apps.core.api.viewsets import ModelViewSet, ReadOnlyModelViewSet
 from apps.core.permissions import reads_open_writes_need
-from apps.experiments.api import filters, serializers
+from apps.experiments import filtersets
+from apps.experiments.api import serializers
 from apps.experiments.models import Campaign, Experiment, Run, RunPeriod
 
 # Admins hold every permission of the portal's apps (apps.accounts.roles); experiments sit below
@@ -20,7 +21,7 @@ class ExperimentViewSet(ModelViewSet):
 
     queryset = Experiment.objects.all()
     serializer_class = serializers.ExperimentSerializer
-    filterset_class = filters.ExperimentFilterSet
+    filterset_class = filtersets.ExperimentFilterSet
     permission_classes = [AdminOrReadOnly]
     cursor_order = ("id",)
 
@@ -30,7 +31,7 @@ class RunPeriodViewSet(ReadOnlyModelViewSet):
 
     queryset = RunPeriod.objects.select_related("experiment")
     serializer_class = serializers.RunPeriodSerializer
-    filterset_class = filters.RunPeriodFilterSet
+    filterset_class = filtersets.RunPeriodFilterSet
     cursor_order = ("-id",)
 
 
@@ -41,7 +42,7 @@ class RunViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, ReadOnlyModel
 
     queryset = Run.objects.select_related("experiment", "run_period")
     serializer_class = serializers.RunSerializer
-    filterset_class = filters.RunFilterSet
+    filterset_class = filtersets.RunFilterSet
     permission_classes = [CanUpload]
     cursor_order = ("-number", "-id")
 
@@ -51,5 +52,5 @@ class CampaignViewSet(ReadOnlyModelViewSet):
 
     queryset = Campaign.objects.select_related("experiment")
     serializer_class = serializers.CampaignSerializer
-    filterset_class = filters.CampaignFilterSet
+    filterset_class = filtersets.CampaignFilterSet
     cursor_order = ("-id",)

@@ -7,7 +7,7 @@ from apps.accounts.api.permissions import AdminOrReadOnly
 from apps.core.api.exceptions import ApiError
 from apps.core.api.schema import error_responses
 from apps.core.api.viewsets import ModelViewSet, ReadOnlyModelViewSet
-from apps.labels.api import filters
+from apps.labels import filtersets
 from apps.labels.api.serializers import LabelClassSerializer, LabelSerializer, LabelWriteSerializer
 from apps.labels.models import Label, LabelClass
 from apps.labels.services import apply_labels
@@ -22,7 +22,7 @@ class LabelClassViewSet(ModelViewSet):
 
     queryset = LabelClass.objects.select_related("experiment")
     serializer_class = LabelClassSerializer
-    filterset_class = filters.LabelClassFilterSet
+    filterset_class = filtersets.LabelClassFilterSet
     permission_classes = [AdminOrReadOnly]
     cursor_order = ("id",)
 
@@ -59,7 +59,7 @@ class LabelViewSet(mixins.CreateModelMixin, ReadOnlyModelViewSet):
 
     queryset = Label.objects.select_related("label_class", "user")
     serializer_class = LabelSerializer
-    filterset_class = filters.LabelFilterSet
+    filterset_class = filtersets.LabelFilterSet
     cursor_order = ("-id",)
 
     @extend_schema(

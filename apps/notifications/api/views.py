@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import django_filters as filters
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, permissions, serializers
 from rest_framework.decorators import action
@@ -11,7 +10,8 @@ from rest_framework.response import Response
 from apps.audit import record
 from apps.core.api.viewsets import ReadOnlyModelViewSet
 from apps.notifications import services
-from apps.notifications.models import Channel, Delivery, Status
+from apps.notifications.filtersets import DeliveryFilterSet
+from apps.notifications.models import Delivery
 from apps.notifications.permissions import can_see_deliveries
 
 
@@ -20,16 +20,6 @@ class CanSeeDeliveries(permissions.BasePermission):
 
     def has_permission(self, request, view):
         return can_see_deliveries(request.user)
-
-
-class DeliveryFilterSet(filters.FilterSet):
-    channel = filters.ChoiceFilter(choices=Channel.choices, help_text="email, webhook, epics or logbook.")
-    status = filters.ChoiceFilter(choices=Status.choices, help_text="queued, sent or failed.")
-    source = filters.CharFilter(max_length=100, help_text='What it is about, e.g. "alarm:12".')
-
-    class Meta:
-        model = Delivery
-        fields = ["channel", "status", "source"]
 
 
 class DeliverySerializer(serializers.ModelSerializer):

@@ -14,9 +14,9 @@ from apps.core.api.schema import ERRORS, error_responses
 from apps.core.api.viewsets import BaseViewSet, ModelViewSet
 from apps.labels.api.serializers import LabelSerializer
 from apps.labels.models import Label
-from apps.plots.api import filters, serializers
+from apps.plots.api import serializers
 from apps.plots.api.uploads import MULTIPART_SLACK, BulkUpload, check_content_length, status_for
-from apps.plots.filtersets import DEFAULT_SORT, SORTS, PlotFilterSet
+from apps.plots.filtersets import DEFAULT_SORT, SORTS, PlotFilterSet, PlotGroupFilterSet, PlotTypeFilterSet
 from apps.plots.ingest import Ingestor, Source
 from apps.plots.layout import PlotRef
 from apps.plots.models import Plot, PlotGroup, PlotType
@@ -27,7 +27,7 @@ class PlotTypeViewSet(ModelViewSet):
 
     queryset = PlotType.objects.select_related("experiment").prefetch_related("label_classes", "groups")
     serializer_class = serializers.PlotTypeSerializer
-    filterset_class = filters.PlotTypeFilterSet
+    filterset_class = PlotTypeFilterSet
     permission_classes = [AdminOrReadOnly]
     cursor_order = ("id",)
 
@@ -66,7 +66,7 @@ class PlotGroupViewSet(ModelViewSet):
         Prefetch("children", queryset=PlotGroup.objects.only("id")),
     )
     serializer_class = serializers.PlotGroupSerializer
-    filterset_class = filters.PlotGroupFilterSet
+    filterset_class = PlotGroupFilterSet
     permission_classes = [AdminOrReadOnly]
     cursor_order = ("id",)
 

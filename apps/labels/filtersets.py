@@ -1,7 +1,9 @@
+"""The labels' FilterSets for the API: label classes and labels."""
+
 import django_filters as filters
 
 from apps.core.api.filters import IntegerFilter
-from apps.experiments.filtering import ExperimentFilter
+from apps.experiments.filtersets import ExperimentFilter
 from apps.labels.choices import Meaning
 from apps.labels.models import Label, LabelClass
 from apps.plots.models import PlotType

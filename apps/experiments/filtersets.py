@@ -1,4 +1,5 @@
-"""The ``conditions`` filter that every FilterSet choosing runs shares (plots, runs, classifications)."""
+"""The experiments' FilterSets, and the filters every app's FilterSets share: the experiment (by slug) and the
+``conditions`` on runs (plots, runs, classifications)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from django.db.models import BooleanField, Expression, F
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from apps.core.api.filters import IntegerFilter
+from apps.experiments.choices import CampaignKind
 from apps.experiments.conditions import MAX_LENGTH, ConditionError, parse
-from apps.experiments.models import Experiment, Run
+from apps.experiments.models import Campaign, Experiment, Run, RunPeriod
 from apps.experiments.production import RunChoice, choose_runs, choose_runs_cached
 
 # The chosen runs (or, when shorter, the others) go into the query as a literal list of up to this
@@ -123,3 +126,45 @@ class InIntegers(Expression):
         sql, params = compiler.compile(self.column)
         ints = ",".join(map(str, self.values))
         return f"{sql} {'NOT IN' if self.negated else 'IN'} ({ints})", params
+
+
+class ExperimentFilterSet(filters.FilterSet):
+    slug = filters.CharFilter(help_text="Exactly this slug.")
+    name = filters.CharFilter(lookup_expr="icontains", help_text="Name contains (any case).")
+
+    class Meta:
+        model = Experiment
+        fields = []
+
+
+class RunPeriodFilterSet(filters.FilterSet):
+    experiment = ExperimentFilter()
+    name = filters.CharFilter(help_text="Exactly this name.")
+
+    class Meta:
+        model = RunPeriod
+        fields = []
+
+
+class RunFilterSet(filters.FilterSet):
+    experiment = ExperimentFilter()
+    run_period = filters.ModelChoiceFilter(queryset=RunPeriod.objects.all(), help_text="Run period id.")
+    number = IntegerFilter(help_text="Exactly this run number.")
+    number_min = IntegerFilter(field_name="number", lookup_expr="gte", help_text="Lowest run number.")
+    number_max = IntegerFilter(field_name="number", lookup_expr="lte", help_text="Highest run number.")
+    conditions = ConditionsFilter(field_name="pk", number_field="number")
+
+    class Meta:
+        model = Run
+        fields = []
+
+
+class CampaignFilterSet(filters.FilterSet):
+    experiment = ExperimentFilter()
+    name = filters.CharFilter(help_text="Exactly this name.")
+    kind = filters.ChoiceFilter(choices=CampaignKind.choices, help_text="Kind of campaign.")
+    is_reference = filters.BooleanFilter(help_text="Only reference campaigns (true) or only others (false).")
+
+    class Meta:
+        model = Campaign
+        fields = []
