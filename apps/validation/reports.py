@@ -33,6 +33,11 @@ MAX_REFERENCE = 200
 MAX_PLOTS = 5000
 WORST_KEPT = 12
 MIN_SIAMESE_ACCURACY = 0.85
+# A warning shared by most of a campaign's runs is not run-to-run noise (the thresholds are set on
+# the reference's own spread, so a good run warns rarely): it is a shift of the whole campaign, a
+# failure. Needs this many comparable runs, so two warning runs of three never fail a plot type.
+SYSTEMATIC_SHARE = 0.8
+SYSTEMATIC_MIN_RUNS = 5
 Progress = Callable[[float, str], None]
 
 
@@ -246,6 +251,11 @@ def compare_plot_type(
             reason = f"{reason}; {note}" if reason else note
     else:
         reason = reasons.most_common(1)[0][0]
+    off = sum(1 for e in usable if e["verdict"] != Verdict.PASS)
+    if verdict == Verdict.WARN and len(usable) >= SYSTEMATIC_MIN_RUNS and off >= SYSTEMATIC_SHARE * len(usable):
+        verdict = Verdict.FAIL
+        note = f"systematic: {off} of {len(usable)} runs off the reference"
+        reason = f"{note}; {reason}" if reason else note
     if siamese_row is not None and not votes:
         note = f"Siamese not counted: held-out pair accuracy {accuracy:.2f} < {MIN_SIAMESE_ACCURACY}"
         reason = f"{reason}; {note}" if reason else note

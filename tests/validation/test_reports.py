@@ -232,3 +232,30 @@ def test_the_histogram_behind_a_plot_is_compared_where_the_reference_has_them(ex
     d = by_plot[shifted.pk]["distances"]
     assert d["hist_ks"] / line.calibration["scales"]["hist_ks"] > 4
     assert d["mad"] < line.calibration["scales"]["mad"]  # the image alone looks fine
+
+
+def test_a_warning_shared_by_most_runs_fails_the_plot_type_and_an_isolated_one_stays_a_warning(experiment):
+    reference = factories.campaign(experiment, "recon-ver01", kind=CampaignKind.OFFLINE, is_reference=True)
+    new = factories.campaign(experiment, "recon-ver02", kind=CampaignKind.OFFLINE)
+    shifted, steady = (factories.plot_type(experiment, name) for name in (synthetic.FCAL, synthetic.TOF))
+    for n in range(1, 7):
+        run = factories.run(experiment, n)
+        factories.plot_from_png(shifted, synthetic.png(synthetic.FCAL, n), run, reference)
+        factories.plot_from_png(steady, synthetic.png(synthetic.TOF, n), run, reference)
+    for n in range(21, 27):
+        run = factories.run(experiment, n)
+        factories.plot_from_png(shifted, synthetic.png(synthetic.FCAL, n), run, new)
+        # Two runs of six with hot channels: a local problem, not the whole campaign.
+        broken = "hot_channels" if n in (25, 26) else None
+        factories.plot_from_png(steady, synthetic.png(synthetic.TOF, n, broken), run, new)
+    # Thresholds that put every good run of FCAL between warn and fail: the whole campaign is off.
+    ValidationThreshold.objects.create(plot_type=shifted, warn_below=1.01, fail_below=0.0)
+    # For TOF, nothing fails outright: the two hot runs can only warn.
+    ValidationThreshold.objects.create(plot_type=steady, warn_below=0.25, fail_below=0.0)
+    report = reports.compute(reports.get_or_create_report(new, reference))
+    row = report.results.get(plot_type=shifted)
+    assert row.counts == {"warn": 6}
+    assert row.verdict == "fail" and row.reason.startswith("systematic: 6 of 6 runs off the reference")
+    local = report.results.get(plot_type=steady)
+    assert local.counts == {"warn": 2, "pass": 4}, local.plots
+    assert local.verdict == "warn" and "systematic" not in local.reason
