@@ -3,10 +3,8 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import Group
 from django.contrib.auth.views import PasswordResetDoneView, PasswordResetView
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,11 +13,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from apps.accounts.models import ApiToken
 from apps.accounts.permissions import is_admin
 from apps.accounts.roles import ADMIN, ROLES
+from apps.core.permissions import is_authenticated, requires
 from apps.labels.models import LabelingGrant
 from apps.plots.models import PlotGroup, PlotType
 
 
-@login_required
+@requires(is_authenticated)
 @require_http_methods(["GET", "POST"])
 def account(request):
     new_key = None
@@ -50,7 +49,7 @@ def account(request):
     )
 
 
-@login_required
+@requires(is_authenticated)
 @require_POST
 def revoke_token(request, pk: int):
     token = get_object_or_404(ApiToken, pk=pk, user=request.user)
@@ -63,20 +62,12 @@ def revoke_token(request, pk: int):
     return redirect("account")
 
 
-def _require_admin(request):
-    if not request.user.is_authenticated:
-        from django.contrib.auth.views import redirect_to_login
-
-        return redirect_to_login(request.get_full_path())
-    if not is_admin(request.user):
-        raise PermissionDenied("Only admins manage people.")
-    return None
+admin_required = requires(is_admin, "Only admins manage people.")
 
 
 @require_http_methods(["GET"])
+@admin_required
 def people(request):
-    if (denied := _require_admin(request)) is not None:
-        return denied
     users = (
         get_user_model()
         .objects.order_by("username")
@@ -99,10 +90,9 @@ def people(request):
 
 
 @require_POST
+@admin_required
 def person(request, pk: int):
     """Set a user's roles, add a grant, or remove one (audited through model signals)."""
-    if (denied := _require_admin(request)) is not None:
-        return denied
     user = get_object_or_404(get_user_model(), pk=pk)
     action = request.POST.get("action")
     with transaction.atomic():

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from apps.accounts.access import read_required
 from apps.alerts import services
 from apps.alerts.choices import State
 from apps.alerts.filtersets import AlarmFilterSet
@@ -20,6 +19,7 @@ from apps.alerts.permissions import can_acknowledge, can_edit_rules
 from apps.audit import record
 from apps.core.bad_input import BadParameters
 from apps.core.pagination import BadCursor, paginate
+from apps.core.permissions import read_required, requires
 from apps.experiments.selection import current_experiment
 from apps.plots.models import PlotGroup, PlotType
 
@@ -119,14 +119,14 @@ def alarm_detail(request, pk: int):
     return _detail(request, _get_alarm(pk))
 
 
-def _require_acknowledger(request):
-    if not can_acknowledge(request.user):
-        raise PermissionDenied("Acknowledging and silencing alarms needs the Shift crew or Detector expert role.")
+acknowledger_required = requires(
+    can_acknowledge, "Acknowledging and silencing alarms needs the Shift crew or Detector expert role."
+)
 
 
 @require_POST
+@acknowledger_required
 def alarm_acknowledge(request, pk: int):
-    _require_acknowledger(request)
     alarm = _get_alarm(pk)
     form = AcknowledgeForm(request.POST)
     if not form.is_valid():
@@ -141,8 +141,8 @@ def alarm_acknowledge(request, pk: int):
 
 
 @require_POST
+@acknowledger_required
 def alarm_silence(request, pk: int):
-    _require_acknowledger(request)
     alarm = _get_alarm(pk)
     form = SilenceForm(request.POST)
     if not form.is_valid():
@@ -160,8 +160,8 @@ def alarm_silence(request, pk: int):
 
 
 @require_POST
+@acknowledger_required
 def alarm_resolve(request, pk: int):
-    _require_acknowledger(request)
     alarm = _get_alarm(pk)
     try:
         services.resolve(alarm, request.user, request.POST.get("why", "")[:300])
@@ -189,9 +189,8 @@ def rule_list(request):
 
 
 @require_http_methods(["GET", "POST"])
+@requires(can_edit_rules, "Writing alarm rules needs the Detector expert role.")
 def rule_edit(request, pk: int | None = None):
-    if not can_edit_rules(request.user):
-        raise PermissionDenied("Writing alarm rules needs the Detector expert role.")
     rule = get_object_or_404(Rule, pk=pk) if pk else None
     experiment = rule.experiment if rule else current_experiment(request)
     if experiment is None:

@@ -3,26 +3,24 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from apps.accounts.access import read_required
 from apps.briefs import services
 from apps.briefs.forms import NoteForm, PeriodForm
 from apps.briefs.models import Brief, ShiftSchedule
 from apps.briefs.permissions import WRITE_MESSAGE, can_write
 from apps.core.bad_input import BadParameters
 from apps.core.pagination import BadCursor, paginate
+from apps.core.permissions import read_required, requires
 from apps.experiments.selection import current_experiment
 
 PAGE_SIZE = 30
 ORDER = ("-period_end", "-id")
 
 
-def _require_writer(request):
-    if not can_write(request.user):
-        raise PermissionDenied(WRITE_MESSAGE)
+writer_required = requires(can_write, WRITE_MESSAGE)
 
 
 @require_GET
@@ -67,9 +65,9 @@ def brief_detail(request, pk: int):
 
 
 @require_POST
+@writer_required
 def brief_note(request, pk: int):
     """Save the note of a draft; with ``send`` in the form, send it too."""
-    _require_writer(request)
     brief = _get_brief(pk)
     form = NoteForm(request.POST)
     if not form.is_valid():
@@ -97,15 +95,15 @@ def _send(request, brief: Brief):
 
 
 @require_POST
+@writer_required
 def brief_send(request, pk: int):
-    _require_writer(request)
     return _send(request, _get_brief(pk))
 
 
 @require_http_methods(["GET", "POST"])
+@writer_required
 def brief_new(request):
     """A brief on demand: a period (and a preview of it), the note, then Save draft or Send."""
-    _require_writer(request)
     experiment = current_experiment(request)
     if experiment is None:
         raise BadParameters({"experiment": ["No experiment yet: create one first."]})

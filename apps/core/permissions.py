@@ -17,6 +17,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
 from django.shortcuts import redirect
+from django.utils.http import url_has_allowed_host_and_scheme
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from apps.core.bad_input import wants_json
@@ -43,13 +44,24 @@ def as_predicate(check: Check) -> Callable[[object], bool]:
 LOGIN_MESSAGE = "Log in to do this."
 
 
-def requires(check: Check = can_read, message: str = "", *, refuse_to: str | None = None):
+def _login(request):
+    """The login page with ``next``: this page, or for a form (POST) the same-site page it was sent from."""
+    back = request.get_full_path()
+    if request.method not in ("GET", "HEAD"):
+        referer = request.headers.get("Referer", "")
+        if referer and url_has_allowed_host_and_scheme(referer, {request.get_host()}, request.is_secure()):
+            back = referer
+    return redirect_to_login(back)
+
+
+def requires(check: Check = can_read, message: str = "", *, refuse_to: str | None = None, json: bool = False):
     """Page decorator: let the request through when ``check(request.user)`` holds.
 
     Otherwise an anonymous visitor is sent to the login page with ``next`` (a JSON caller, see
     ``wants_json``, gets 401), and a logged-in user gets the portal's 403 page saying ``message``
     (which role is needed; a JSON caller gets 403 with it). ``refuse_to`` names a page to send a
-    logged-in user back to with ``message`` instead of the 403 page (the validation forms)."""
+    logged-in user back to with ``message`` instead of the 403 page (the validation forms);
+    ``json=True`` answers in JSON whatever the caller asks (endpoints only scripts call)."""
     allowed = as_predicate(check)
 
     def decorate(view):
@@ -58,11 +70,12 @@ def requires(check: Check = can_read, message: str = "", *, refuse_to: str | Non
             user = request.user
             if allowed(user):
                 return view(request, *args, **kwargs)
+            as_json = json or wants_json(request)
             if not is_authenticated(user):
-                if wants_json(request):
+                if as_json:
                     return JsonResponse({"message": LOGIN_MESSAGE, "error": LOGIN_MESSAGE}, status=401)
-                return redirect_to_login(request.get_full_path())
-            if wants_json(request):
+                return _login(request)
+            if as_json:
                 return JsonResponse({"message": message or "You may not do this."}, status=403)
             if refuse_to:
                 messages.error(request, message)

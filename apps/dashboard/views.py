@@ -4,8 +4,8 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from apps.accounts.access import read_required
 from apps.core import charts
+from apps.core.permissions import read_required
 from apps.dashboard import summaries
 from apps.experiments.selection import current_experiment, experiments
 

@@ -12,7 +12,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from apps.accounts.access import login_required_json, read_required
+from apps.core.permissions import is_authenticated, read_required, requires
 from apps.experiments.selection import current_experiment
 from apps.labels import labeler
 from apps.labels.permissions import can_label, labelable_plot_type_ids
@@ -65,7 +65,7 @@ def labeler_page(request):
 
 
 @require_POST
-@login_required_json
+@requires(is_authenticated, json=True)
 def labeler_apply(request):
     """Save a batch ``{"plot_type": id, "labels": {"<plot id>": <class id or null>}}`` in one transaction."""
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,9 +13,9 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from apps.accounts.access import read_required
 from apps.core.bad_input import BadParameters
 from apps.core.integers import parse_id_list
+from apps.core.permissions import read_required, requires
 from apps.experiments.selection import current_experiment
 from apps.labels.models import LabelClass
 from apps.monitoring import gating, registry, runtime, services, training_data
@@ -150,10 +150,9 @@ def plot_type_models(request, pk: int):
 
 
 @require_POST
+@requires(can_train, "Training needs the permission monitoring.add_classifiermodel.")
 def train(request, pk: int):
     plot_type = get_object_or_404(PlotType, pk=pk)
-    if not can_train(request.user):
-        raise PermissionDenied("Training needs the permission monitoring.add_classifiermodel.")
     form = TrainForm(request.POST, plot_type=plot_type)
     back = reverse("plot-type-models", args=[plot_type.pk])
     if not form.is_valid():
@@ -258,10 +257,9 @@ def activate(request, pk: int):
 
 
 @require_POST
+@requires(can_edit_thresholds, "Changing thresholds needs the permission monitoring.change_classifiermodel.")
 def set_thresholds(request, pk: int):
     model = get_object_or_404(ClassifierModel, pk=pk)
-    if not can_edit_thresholds(request.user):
-        raise PermissionDenied("Changing thresholds needs the permission monitoring.change_classifiermodel.")
     changed = []
     for name in model.label_map or []:
         raw = request.POST.get(f"threshold-{name}")
@@ -282,10 +280,9 @@ def set_thresholds(request, pk: int):
 
 
 @require_POST
+@requires(can_train, "Evaluating needs the permission monitoring.add_classifiermodel.")
 def evaluate(request, pk: int):
     model = get_object_or_404(ClassifierModel, pk=pk)
-    if not can_train(request.user):
-        raise PermissionDenied("Evaluating needs the permission monitoring.add_classifiermodel.")
     job = services.queue_evaluation(model, user=request.user)
     messages.success(request, f"Evaluating {model} on its test plots (job #{job.pk}).")
     return redirect("model-page", model.pk)

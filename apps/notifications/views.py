@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -13,6 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 from apps.audit import record
 from apps.core.bad_input import BadParameters
 from apps.core.pagination import BadCursor, paginate
+from apps.core.permissions import requires
 from apps.notifications import services
 from apps.notifications.models import Channel, Delivery, Status
 from apps.notifications.permissions import can_see_deliveries
@@ -21,12 +20,7 @@ PAGE_SIZE = 50
 ORDER = ("-id",)
 
 
-def _allowed(request):
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
-    if not can_see_deliveries(request.user):
-        raise PermissionDenied("The delivery log is for admins and detector experts.")
-    return None
+deliveries_required = requires(can_see_deliveries, "The delivery log is for admins and detector experts.")
 
 
 def _filters(request) -> dict:
@@ -56,10 +50,8 @@ def _filters(request) -> dict:
 
 
 @require_GET
+@deliveries_required
 def delivery_log(request):
-    denied = _allowed(request)
-    if denied:
-        return denied
     chosen = _filters(request)
     rows = Delivery.objects.filter(**chosen)
     try:
@@ -92,10 +84,8 @@ def delivery_log(request):
 
 
 @require_POST
+@deliveries_required
 def delivery_retry(request, pk: int):
-    denied = _allowed(request)
-    if denied:
-        return denied
     delivery = get_object_or_404(Delivery, pk=pk)
     if services.retry(delivery):
         record(request.user, "notification.retry", delivery, target=delivery.spec)

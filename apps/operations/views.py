@@ -11,9 +11,9 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from apps.accounts.access import read_required
 from apps.accounts.permissions import is_admin
 from apps.core.bad_input import BadParameters
+from apps.core.permissions import read_required
 from apps.experiments.models import Campaign
 from apps.experiments.selection import current_experiment
 from apps.monitoring.runtime import group_closure

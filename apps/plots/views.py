@@ -14,10 +14,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST, require_safe
 from django.views.static import serve
 
-from apps.accounts.access import read_required
 from apps.core import files
 from apps.core.bad_input import BadParameters, wants_json
 from apps.core.integers import is_out_of_range, parse_id_list
+from apps.core.permissions import read_required
 from apps.experiments.production import run_is_production
 from apps.experiments.selection import current_experiment
 from apps.labels.models import Label, LabelClass

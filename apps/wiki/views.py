@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
 from django.db.models import Prefetch
-from django.http import HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from apps.accounts.access import read_required
 from apps.audit import record
 from apps.audit.models import AuditEntry
+from apps.core.permissions import read_required, requires
 from apps.labels.permissions import can_label
 from apps.plots.models import Plot, PlotType
 from apps.wiki.forms import AnswerForm, DescriptionForm, QuestionForm
@@ -62,13 +60,9 @@ def plot_type_detail(request, pk: int):
 
 
 @require_http_methods(["GET", "POST"])
-@read_required
+@requires(can_edit_docs, "Only detector experts and admins edit plot-type descriptions.")
 def plot_type_edit(request, pk: int):
     pt = _plot_type(pk)
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
-    if not can_edit_docs(request.user):
-        return HttpResponseForbidden("Only detector experts and admins edit plot-type descriptions.")
     form = DescriptionForm(request.POST or None, instance=pt)
     preview = None
     if request.method == "POST" and form.is_valid():
@@ -90,10 +84,9 @@ def plot_type_edit(request, pk: int):
 
 
 @require_POST
+@requires(can_ask, "Log in to ask a question.")
 def ask(request, pk: int):
     pt = _plot_type(pk)
-    if not can_ask(request.user):
-        return redirect_to_login(f"/plot-types/{pt.pk}/")
     form = QuestionForm(request.POST)
     if form.is_valid():
         Question.objects.create(plot_type=pt, author=request.user, text=form.cleaned_data["text"])
@@ -104,10 +97,9 @@ def ask(request, pk: int):
 
 
 @require_POST
+@requires(can_edit_docs, "Only detector experts and admins answer questions.")
 def answer(request, pk: int):
     question = get_object_or_404(Question.objects.select_related("plot_type"), pk=pk)
-    if not can_edit_docs(request.user):
-        return HttpResponseForbidden("Only detector experts and admins answer questions.")
     form = AnswerForm(request.POST)
     if form.is_valid():
         Answer.objects.create(question=question, author=request.user, text=form.cleaned_data["text"])

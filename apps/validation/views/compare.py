@@ -10,7 +10,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
-from apps.accounts.access import read_required
+from apps.core.permissions import read_required
 from apps.plots.models import Plot
 from apps.validation import anomalies, images, reports, similarity
 from apps.validation.choices import VERDICT_COLOURS

@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from apps.accounts.access import read_required
+from apps.core.permissions import read_required
 from apps.experiments.models import Campaign
 from apps.experiments.selection import current_experiment
 from apps.plots.models import Plot, PlotType, media_url

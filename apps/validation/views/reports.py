@@ -7,7 +7,7 @@ from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from apps.accounts.access import read_required
+from apps.core.permissions import read_required
 from apps.experiments.selection import current_experiment
 from apps.jobs.models import Job
 from apps.plots.models import Plot, PlotType, media_url
