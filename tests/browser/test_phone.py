@@ -88,3 +88,22 @@ def test_the_labeler_keeps_palette_and_apply_on_screen_below_its_tiles(phone, li
     box = apply.bounding_box()
     assert 0 <= box["y"] and box["y"] + box["height"] <= PHONE["height"]
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+@pytest.mark.parametrize("width", [1000, 1280, 1440])
+def test_the_top_bar_keeps_every_link_and_the_experiment_switcher_on_screen_at_laptop_widths(chromium, live_url, width):
+    world = demo.build(runs=4)
+    factories.experiment("CLAS12 Run Group A, spring")  # a long name in the switcher
+    context = chromium.new_context(viewport={"width": width, "height": 800}, base_url=live_url)
+    login(context, live_url, factories.user("root", roles=[ADMIN]))
+    page = context.new_page()
+    for path in ("/alarms/", f"/labeler/?plot_type={world.types[0].pk}", "/people/"):
+        assert page.goto(path).status == 200, path
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, (path, width)
+        for selector in (".mainnav a >> text=Validation", "#exp-switch", ".who >> text=Admin", ".who >> text=Log out"):
+            box = page.locator(selector).first.bounding_box()
+            assert box and 0 <= box["x"] and box["x"] + box["width"] <= width, (path, selector, box)
+        assert page.locator("#exp-switch").bounding_box()["width"] >= 80, path
+        # "Log out" on one line.
+        assert page.locator(".who >> text=Log out").bounding_box()["height"] < 30, path
+    context.close()
