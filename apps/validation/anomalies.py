@@ -25,7 +25,7 @@ from django.db.models import Q
 
 from apps.labels.choices import Meaning
 from apps.plots.models import Plot, PlotType
-from apps.validation import images, storage
+from apps.validation import model_inputs, storage
 from apps.validation.models import AnomalyScore, AutoencoderModel
 
 log = logging.getLogger(__name__)
@@ -130,14 +130,14 @@ def train(
 
     fit_on, held_out = split(plots)
     progress(0.02, f"loading {len(plots)} normal plots ({source}), {len(held_out)} held out for the threshold")
-    data = images.model_inputs(fit_on, size)
+    data = model_inputs.model_inputs(fit_on, size)
     trained = autoencoder.train(
         data,
         latent_dim=latent_dim,
         filters=tuple(filters),
         epochs=epochs,
         seed=seed,
-        calibration=images.model_inputs(held_out, size) if held_out else None,
+        calibration=model_inputs.model_inputs(held_out, size) if held_out else None,
         quantile=quantile,
         progress=lambda epoch, total, loss: progress(
             0.05 + 0.6 * epoch / total, f"epoch {epoch}/{total}: loss {loss:.5f}"
@@ -210,8 +210,8 @@ def score_missing(row: AutoencoderModel, progress: Progress = _quiet, plot_ids=N
     if not plots:
         return 0
     model = load_model(row)
-    for start, part in images.chunks(plots):
-        scores = autoencoder.reconstruction_errors(model, images.model_inputs(part, size))
+    for start, part in model_inputs.chunks(plots):
+        scores = autoencoder.reconstruction_errors(model, model_inputs.model_inputs(part, size))
         AnomalyScore.objects.bulk_create(
             [
                 AnomalyScore(model=row, plot=p, score=float(s), anomalous=bool(s > row.threshold))
@@ -242,7 +242,7 @@ def error_map(row: AutoencoderModel, plot: Plot) -> bytes:
     if path.exists():
         return path.read_bytes()
     size = tuple(row.input_shape[:2])
-    maps = autoencoder.error_maps(load_model(row), images.model_inputs([plot], size))
+    maps = autoencoder.error_maps(load_model(row), model_inputs.model_inputs([plot], size))
     # Full heat at the error level that makes a plot anomalous, so maps of one plot type compare.
     scale = max(row.threshold, 1e-6)
     data = autoencoder.error_map_png(maps[0], scale=scale, size=(plot.width, plot.height))

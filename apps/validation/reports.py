@@ -23,7 +23,7 @@ from apps.experiments.conditions import validate as validate_conditions
 from apps.experiments.models import Campaign
 from apps.experiments.production import choose_runs
 from apps.plots.models import Plot, PlotGroup, PlotType
-from apps.validation import images, similarity, storage
+from apps.validation import model_inputs, similarity, storage
 from apps.validation.choices import ReportStatus, Verdict
 from apps.validation.models import HistogramSource, ValidationReport, ValidationResult, ValidationThreshold
 from ml import compare
@@ -155,7 +155,7 @@ def compare_plot_type(
             "reason": f"{reason}: no plots in {campaign if not plots else reference}",
         }
 
-    prepared_refs = [images.prepared(p) for p in refs]
+    prepared_refs = [model_inputs.prepared(p) for p in refs]
     empty_ids = set(
         HistogramSource.objects.filter(plot__in=[*plots, *refs], entries__lte=0).values_list("plot_id", flat=True)
     )
@@ -195,7 +195,7 @@ def compare_plot_type(
     siamese_row = similarity.active(plot_type.pk)
     entries, comparable = [], []
     for plot in plots:
-        image = images.prepared(plot)
+        image = model_inputs.prepared(plot)
         reason = "empty" if plot.pk in empty_ids else compare.non_comparable_reason(image, template)
         if image is None:
             reason = "missing: the image file cannot be read"

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from apps.plots.models import Plot, PlotType
-from apps.validation import anomalies, images, storage
+from apps.validation import anomalies, model_inputs, storage
 from apps.validation.models import SiameseModel
 
 MAX_TRAIN = 3000
@@ -66,7 +66,7 @@ def train(
     if plot_type.reference_plot_id:
         reference = next((i for i, p in enumerate(plots) if p.pk == plot_type.reference_plot_id), None)
     progress(0.05, f"loading {len(plots)} labeled plots")
-    data = images.model_inputs(plots, size)
+    data = model_inputs.model_inputs(plots, size)
     trained = siamese.train(
         data,
         labels,
@@ -131,6 +131,8 @@ def scores(row: SiameseModel, plots: Sequence[Plot], reference: Plot) -> np.ndar
 
     size = tuple(row.input_shape[:2])
     model = load_model(row)
-    ref = images.model_inputs([reference], size)
-    out = [siamese.similarity(model, images.model_inputs(part, size), ref) for _s, part in images.chunks(plots)]
+    ref = model_inputs.model_inputs([reference], size)
+    out = [
+        siamese.similarity(model, model_inputs.model_inputs(part, size), ref) for _s, part in model_inputs.chunks(plots)
+    ]
     return np.concatenate(out) if out else np.zeros(0)

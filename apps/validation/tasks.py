@@ -21,10 +21,10 @@ def _reporter(job):
 def compute_map(
     job_id: int, plot_type: int, method: str = "autoencoder", engine: str = "auto", clusters: str = "kmeans"
 ):
-    from apps.validation import mapping
+    from apps.validation import embedding_maps
 
     with running(job_id) as job:
-        space = mapping.compute(
+        space = embedding_maps.compute(
             PlotType.objects.get(pk=plot_type),
             method,
             engine=engine,
@@ -95,14 +95,14 @@ def compute_report(job_id: int, report: int):
 @dramatiq.actor(queue_name=QUEUE, max_retries=0, time_limit=2 * HOURS)
 def process_new_plots(job_id: int, plot_types: list[int]):
     """Put new plots on existing maps and score them with existing autoencoders (nothing is retrained)."""
-    from apps.validation import anomalies, mapping
+    from apps.validation import anomalies, embedding_maps
     from apps.validation.models import EmbeddingSpace
 
     with running(job_id) as job:
         placed = scored = 0
         for i, pk in enumerate(plot_types, start=1):
             for space in EmbeddingSpace.objects.filter(plot_type_id=pk):
-                placed += mapping.place_new(space)
+                placed += embedding_maps.place_new(space)
             row = anomalies.active(pk)
             if row is not None:
                 scored += anomalies.score_missing(row)

@@ -96,9 +96,9 @@ def build_world() -> SimpleNamespace:
     for i, plot in enumerate(first):
         factories.classification(plot, model, verdict=IMG if i % 2 else "Bad", confidence=0.6, confirmed=False)
 
-    from apps.validation import mapping, reports
+    from apps.validation import embedding_maps, reports
 
-    space = mapping.compute(types[0], "pixels")
+    space = embedding_maps.compute(types[0], "pixels")
     report = reports.compute(factories.validation_report(online, reference))
     admin = factories.user("root", is_superuser=True, is_staff=True)
     factories.api_token(admin, name=IMG)

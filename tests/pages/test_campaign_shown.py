@@ -58,7 +58,7 @@ def test_the_neighbouring_runs_strip_names_its_campaign(client, scene):
 
 def test_the_explore_page_s_most_different_tiles_name_their_campaign(client, experiment):
     from apps.experiments.choices import CampaignKind
-    from apps.validation import mapping
+    from apps.validation import embedding_maps
     from tests.validation import synthetic
 
     reference = factories.campaign(experiment, "recon-ver01", kind=CampaignKind.OFFLINE, is_reference=True)
@@ -70,7 +70,7 @@ def test_the_explore_page_s_most_different_tiles_name_their_campaign(client, exp
         factories.plot_from_png(
             pt, synthetic.png(synthetic.FCAL, 100 + n, "hot_channels" if n == 6 else None), run, online
         )
-    mapping.compute(pt, "pixels")
+    embedding_maps.compute(pt, "pixels")
     html = client.get(reverse("validation-explore"), {"plot_type": pt.pk}).content.decode()
     tiles = html[html.index('class="mini-grid"') :]
     assert '<span class="campaign">online</span>' in tiles or '<span class="campaign">recon-ver01</span>' in tiles

@@ -3,7 +3,7 @@
 import pytest
 
 from apps.accounts.roles import DETECTOR_EXPERT, VIEWER
-from apps.validation import mapping
+from apps.validation import embedding_maps
 from tests import factories
 from tests.validation import synthetic
 
@@ -14,7 +14,7 @@ def test_maps_list_and_give_their_points_as_columns(client, experiment):
     pt = factories.plot_type(experiment, synthetic.FCAL)
     for n in range(6):
         factories.plot_from_png(pt, synthetic.png(synthetic.FCAL, n))
-    space = mapping.compute(pt, "pixels")
+    space = embedding_maps.compute(pt, "pixels")
     listed = client.get(f"/api/v1/validation-maps/?plot_type={pt.pk}").json()["results"]
     assert [m["id"] for m in listed] == [space.pk] and listed[0]["n_points"] == 6
     points = client.get(f"/api/v1/validation-maps/{space.pk}/points/").json()

@@ -10,7 +10,7 @@ from PIL import Image
 from apps.accounts.roles import DETECTOR_EXPERT, VIEWER
 from apps.experiments.choices import CampaignKind
 from apps.jobs.models import Job
-from apps.validation import explore, mapping
+from apps.validation import embedding_maps, explore
 from apps.validation.models import ValidationThreshold
 from tests import factories
 from tests.validation import synthetic
@@ -43,7 +43,7 @@ def test_the_overview_lists_plot_types_and_hides_actions_from_viewers(client, wo
 
 def test_the_explore_page_loads_a_binary_map_payload(client, world):
     pt, plots = world
-    space = mapping.compute(pt, "pixels")
+    space = embedding_maps.compute(pt, "pixels")
     page = client.get(f"/validation/explore/?plot_type={pt.pk}")
     assert page.status_code == 200
     assert f"/validation/maps/{space.pk}/points.bin" in page.content.decode()
@@ -68,7 +68,7 @@ def test_the_thumbnail_link_redirects_to_the_plot_thumbnail(client, world):
 
 def test_the_most_different_page_ranks_the_broken_plot_first(client, world):
     pt, plots = world
-    mapping.compute(pt, "pixels")
+    embedding_maps.compute(pt, "pixels")
     online = plots[0].campaign
     page = client.get(f"/validation/different/?plot_type={pt.pk}&campaign={online.pk}")
     html = page.content.decode()

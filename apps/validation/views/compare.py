@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET
 
 from apps.core.permissions import read_required
 from apps.plots.models import Plot
-from apps.validation import anomalies, images, reports, similarity
+from apps.validation import anomalies, model_inputs, reports, similarity
 from apps.validation.choices import VERDICT_COLOURS
 from apps.validation.models import AnomalyScore, ValidationResult
 from ml import compare
@@ -60,7 +60,7 @@ def compare_page(request, pk: int):
     plot, reference = _pair(pk, request)
     context = {"plot": plot, "plot_type": plot.plot_type, "reference": reference, "verdict_colours": VERDICT_COLOURS}
     if reference is not None:
-        a, b = images.prepared(plot), images.prepared(reference)
+        a, b = model_inputs.prepared(plot), model_inputs.prepared(reference)
         reason = compare.non_comparable_reason(a, b)
         limits = reports.thresholds_for([plot.plot_type_id])[plot.plot_type_id]
         calibration = calibration_for(plot.plot_type_id)
@@ -103,7 +103,7 @@ def compare_difference(request, pk: int):
     plot, reference = _pair(pk, request)
     if reference is None:
         raise Http404("no reference plot to compare with")
-    a, b = images.prepared(plot), images.prepared(reference)
+    a, b = model_inputs.prepared(plot), model_inputs.prepared(reference)
     if a is None or b is None or a.size != b.size:
         raise Http404("the two images cannot be compared pixel by pixel")
     response = HttpResponse(compare.difference_png(a, b, width=plot.width), content_type="image/png")

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from apps.core.events import publish_on_commit
 from apps.plots.models import Plot, PlotType
-from apps.validation import anomalies, images, storage
+from apps.validation import anomalies, model_inputs, storage
 from apps.validation.choices import EmbeddingMethod
 from apps.validation.models import EmbeddingSpace, PlotEmbedding
 from ml import maps, outliers
@@ -88,7 +88,7 @@ def _encoder(space: EmbeddingSpace):
 def _encode(encoder, plots, size) -> np.ndarray:
     if isinstance(encoder, ClassifierEncoder):
         return encoder.encode_plots(plots)
-    return encoder.encode(images.model_inputs(plots, size))
+    return encoder.encode(model_inputs.model_inputs(plots, size))
 
 
 def compute(
@@ -126,7 +126,7 @@ def compute(
     elif method == EmbeddingMethod.PIXELS:
         rng = np.random.default_rng(seed)
         sample = [plots[i] for i in sorted(rng.choice(len(plots), min(len(plots), 3000), replace=False))]
-        encoder = PixelEncoder.fit(images.model_inputs(sample, size), dim=32, seed=seed)
+        encoder = PixelEncoder.fit(model_inputs.model_inputs(sample, size), dim=32, seed=seed)
         encoder_path = storage.relative("maps", plot_type.pk, "pixels.npz")
         encoder.save(storage.absolute(encoder_path))
         storage.publish(encoder_path)
@@ -140,7 +140,7 @@ def compute(
         raise ValueError(f"unknown embedding method {method!r}")
 
     vectors = np.zeros((len(plots), encoder.dim), dtype=np.float32)
-    for start, part in images.chunks(plots, BATCH):
+    for start, part in model_inputs.chunks(plots, BATCH):
         vectors[start : start + len(part)] = _encode(encoder, part, size)
         progress(0.45 + 0.25 * (start + len(part)) / len(plots), f"embedded {start + len(part)}/{len(plots)} plots")
 
@@ -213,7 +213,7 @@ def place_new(space: EmbeddingSpace, plot_ids=None, k: int = 10) -> int:
     encoder = _encoder(space)
     size = tuple(space.info.get("size") or DEFAULT_SIZE)
     placed = 0
-    for _start, part in images.chunks(plots, BATCH):
+    for _start, part in model_inputs.chunks(plots, BATCH):
         vectors = _encode(encoder, part, size)
         positions = maps.place(vectors, X, coords, k=k)
         dist, nearest = index.kneighbors(vectors, n_neighbors=kk)
