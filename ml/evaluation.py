@@ -43,18 +43,25 @@ def confusion_matrix(y_true: Sequence[int], y_pred: Sequence[int], n_classes: in
 
 
 def per_class_metrics(matrix: np.ndarray, classes: Sequence[str]) -> dict[str, dict[str, float]]:
-    """Precision, recall, F1 and support of each class from a confusion matrix (0 where undefined)."""
+    """Precision, recall, F1 and support of each class from a confusion matrix.
+
+    A figure with nothing to measure is None, not 0: recall of a class absent from the test set,
+    precision of a class never predicted (and their F1). A 0 there read as "misses every Bad plot".
+    """
     out = {}
     for i, name in enumerate(classes):
         tp = matrix[i, i]
         predicted, actual = matrix[:, i].sum(), matrix[i, :].sum()
-        precision = tp / predicted if predicted else 0.0
-        recall = tp / actual if actual else 0.0
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        precision = float(tp / predicted) if predicted else None
+        recall = float(tp / actual) if actual else None
+        if precision is None or recall is None:
+            f1 = None
+        else:
+            f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
         out[name] = {
-            "precision": round(float(precision), 4),
-            "recall": round(float(recall), 4),
-            "f1": round(float(f1), 4),
+            "precision": None if precision is None else round(precision, 4),
+            "recall": None if recall is None else round(recall, 4),
+            "f1": None if f1 is None else round(float(f1), 4),
             "support": int(actual),
         }
     return out

@@ -22,6 +22,15 @@ def test_confusion_matrix_and_per_class_metrics():
     assert metrics["Good"]["recall"] == 0.5
 
 
+def test_figures_with_nothing_to_measure_are_none_not_zero():
+    # No Bad plot in the test set, and NoData never predicted.
+    matrix = evaluation.confusion_matrix([1, 1, 2], [1, 1, 1], 3)
+    metrics = evaluation.per_class_metrics(matrix, ["Bad", "Good", "NoData"])
+    assert metrics["Bad"] == {"precision": None, "recall": None, "f1": None, "support": 0}
+    assert metrics["NoData"] == {"precision": None, "recall": 0.0, "f1": None, "support": 1}
+    assert metrics["Good"] == {"precision": 0.6667, "recall": 1.0, "f1": 0.8, "support": 2}
+
+
 def test_max_f1_thresholds_on_a_known_score_set():
     # Bad plots score 0.95, 0.9 and 0.7 for Bad; one Good plot is wrongly Bad at 0.6.
     # Any Bad threshold in (0.6, 0.7] gives F1 = 1, the middle of that run is taken: 0.65.

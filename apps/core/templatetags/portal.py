@@ -49,3 +49,17 @@ def percent(part, whole) -> str:
         return f"{100 * part / whole:.1f}" if whole else "0.0"
     except (TypeError, ZeroDivisionError):
         return "0.0"
+
+
+@register.filter
+def plain(value) -> str:
+    """A setting's value as a reader would write it: "–" for none, yes/no, "a 1, b 2" for a mapping."""
+    if value is None or value == "":
+        return "–"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {plain(v)}" for k, v in value.items()) or "–"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(plain(v) for v in value) or "–"
+    return str(value)
