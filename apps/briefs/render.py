@@ -75,9 +75,10 @@ def render_text(content: dict, shift_name: str = "", note: str = "", written_by:
     if content.get("activations"):
         lines.append("Model activations:")
         for a in content["activations"]:
+            # No user: the quality gate activated the model when its training ended.
+            who = f"by {a['by']}" if a["by"] else "automatically (quality gate)"
             lines.append(
-                f"  - {a['plot_type']}: {a['previous'] or 'none'} -> {a['model'] or 'none'} by {a['by'] or 'someone'} "
-                f"at {_when(a['at'])}"
+                f"  - {a['plot_type']}: {a['previous'] or 'none'} -> {a['model'] or 'none'} {who} at {_when(a['at'])}"
             )
         lines.append("")
     labels = content.get("labels", {})

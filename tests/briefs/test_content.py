@@ -91,6 +91,18 @@ def test_model_activations_name_the_models_and_who(c):
     ]
 
 
+def test_an_activation_by_the_quality_gate_says_so(shift):
+    from apps.monitoring.models import Activation
+
+    fcal = shift.types["FCAL_hits"]
+    model = scene._model(fcal, version=2)
+    Activation.objects.create(plot_type=fcal, model=model, previous=None, user=None, note="gate")
+    content = brief_content.compute(shift.exp, shift.since, shift.until)
+    automatic = [a for a in content["activations"] if a["plot_type"] == "FCAL_hits"]
+    assert [a["by"] for a in automatic] == [None]
+    assert "FCAL_hits: none -> v2 compact automatically (quality gate)" in render_text(content)
+
+
 def test_labels_are_counted_per_person(c):
     assert c["labels"] == {"total": 5, "by_person": [{"user": "alice", "labels": 3}, {"user": "bob", "labels": 2}]}
 
