@@ -142,22 +142,9 @@ def plot_from_png(
     camp = camp or campaign(exp)
     limits = imaging.Limits(max_bytes=10**8, max_pixels=10**8, thumbnail_width=thumbnail_width)
     stored = imaging.store(data, limits, str(media_root or settings.MEDIA_ROOT))
-    return Plot.objects.create(
-        plot_type=ptype,
-        run=run_obj,
-        campaign=camp,
-        chunk=chunk,
-        experiment=exp,
-        run_period_id=run_obj.run_period_id,
-        run_number=run_obj.number,
-        image=stored.image,
-        thumbnail=stored.thumbnail,
-        sha256=stored.sha256,
-        size_bytes=stored.size_bytes,
-        width=stored.width,
-        height=stored.height,
-        **kw,
-    )
+    plot = Plot.from_stored(stored, plot_type=ptype, run=run_obj, campaign=camp, chunk=chunk, **kw)
+    plot.save()
+    return plot
 
 
 def validation_report(camp: Campaign, reference: Campaign, **kw):

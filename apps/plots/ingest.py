@@ -316,20 +316,12 @@ class Ingestor:
         plot_type = self._plot_type(ref.plot_type)
         run = self._run(ref.run, ref.run_period)
         campaign = self._campaign(ref.campaign or self.default_campaign)
-        return Plot(
+        return Plot.from_stored(
+            stored,
             plot_type=plot_type,
             run=run,
             campaign=campaign,
             chunk=ref.chunk,
-            experiment_id=self.experiment.pk,
-            run_period_id=run.run_period_id,
-            run_number=run.number,
-            image=stored.image,
-            thumbnail=stored.thumbnail,
-            sha256=stored.sha256,
-            size_bytes=stored.size_bytes,
-            width=stored.width,
-            height=stored.height,
             original_path=source.name[:500],
             training_weight=self.training_weight,
         )

@@ -214,6 +214,28 @@ class Plot(models.Model):
     def get_absolute_url(self):
         return reverse("plot-image", args=[self.pk])
 
+    @classmethod
+    def from_stored(cls, stored, *, plot_type: "PlotType", run, campaign, chunk: int = 0, **fields) -> "Plot":
+        """An unsaved plot of ``plot_type`` for ``run`` and ``campaign`` holding the stored image ``stored``
+        (an apps.plots.imaging.StoredImage): its files, hash, size and pixels, and the experiment, run
+        period and run number copied from the type and the run. ``fields`` sets the others."""
+        return cls(
+            plot_type=plot_type,
+            run=run,
+            campaign=campaign,
+            chunk=chunk,
+            experiment_id=plot_type.experiment_id,
+            run_period_id=run.run_period_id,
+            run_number=run.number,
+            image=stored.image,
+            thumbnail=stored.thumbnail,
+            sha256=stored.sha256,
+            size_bytes=stored.size_bytes,
+            width=stored.width,
+            height=stored.height,
+            **fields,
+        )
+
     @property
     def image_url(self) -> str:
         return media_url(self.image)

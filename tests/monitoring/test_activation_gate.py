@@ -40,22 +40,15 @@ def _labeled_plots(tmp_path, per_run=16, test_runs=2):
     for e in tiny.examples(tmp_path / "src", runs=6, per_run=per_run, test_runs=test_runs):
         stored = imaging.store(open(e.path, "rb").read(), limits, str(settings.MEDIA_ROOT))
         run = exp.runs.filter(number=e.run).first() or factories.run(exp, e.run)
-        plot = factories.Plot.objects.create(
+        plot = factories.Plot.from_stored(
+            stored,
             plot_type=pt,
             run=run,
             campaign=factories.campaign(exp),
             chunk=e.key % 100,
-            experiment=exp,
-            run_period_id=run.run_period_id,
-            run_number=run.number,
-            image=stored.image,
-            thumbnail=stored.thumbnail,
-            sha256=stored.sha256,
-            size_bytes=stored.size_bytes,
-            width=stored.width,
-            height=stored.height,
             training_weight=e.weight,
         )
+        plot.save()
         factories.label(plot, bad if e.label == "Bad" else good)
     return pt
 

@@ -23,22 +23,15 @@ def labeled_plots(exp, pt, tmp_path):
     for e in tiny.examples(tmp_path / "src", runs=6, per_run=16, test_runs=1):
         stored = imaging.store(open(e.path, "rb").read(), limits, str(settings.MEDIA_ROOT))
         run = exp.runs.filter(number=e.run).first() or factories.run(exp, e.run)
-        plot = Plot.objects.create(
+        plot = Plot.from_stored(
+            stored,
             plot_type=pt,
             run=run,
             campaign=camp,
             chunk=e.key % 100,
-            experiment=exp,
-            run_period_id=run.run_period_id,
-            run_number=run.number,
-            image=stored.image,
-            thumbnail=stored.thumbnail,
-            sha256=stored.sha256,
-            size_bytes=stored.size_bytes,
-            width=stored.width,
-            height=stored.height,
             training_weight=e.weight,
         )
+        plot.save()
         factories.label(plot, bad if e.label == "Bad" else good)
 
 

@@ -35,22 +35,15 @@ def test_a_training_job_reports_epochs_and_leaves_a_ready_active_model(worker, r
     for e in tiny.examples(tmp_path / "src", runs=6, per_run=16, test_runs=1):
         stored = imaging.store(open(e.path, "rb").read(), limits, str(settings.MEDIA_ROOT))
         run = factories.run(exp, e.run) if not exp.runs.filter(number=e.run).exists() else exp.runs.get(number=e.run)
-        plot = factories.Plot.objects.create(
+        plot = factories.Plot.from_stored(
+            stored,
             plot_type=pt,
             run=run,
             campaign=factories.campaign(exp),
             chunk=e.key % 100,
-            experiment=exp,
-            run_period_id=run.run_period_id,
-            run_number=run.number,
-            image=stored.image,
-            thumbnail=stored.thumbnail,
-            sha256=stored.sha256,
-            size_bytes=stored.size_bytes,
-            width=stored.width,
-            height=stored.height,
             training_weight=e.weight,
         )
+        plot.save()
         factories.label(plot, bad if e.label == "Bad" else good)
     expert = factories.user("expert", roles=["Detector expert"])
     request = services.request_training(pt, user=expert, hyper_parameters=HP)
