@@ -72,16 +72,13 @@ class PlotEmbedding(models.Model):
         return f"plot {self.plot_id} on map {self.space_id}"
 
 
-class AutoencoderModel(models.Model):
-    """A convolutional autoencoder of one plot type trained on its known-normal plots (labeled Good, or of a
-    reference campaign); the newest active one scores."""
+class TrainedModel(models.Model):
+    """What the autoencoder and the Siamese model of a plot type share: the model file and its input shape,
+    how many plots trained it (and their fingerprint), its metrics, whether it is in use, and the job that
+    trained it. Each model declares its ``plot_type`` (its own related name) and its own fields."""
 
-    plot_type = models.ForeignKey("plots.PlotType", on_delete=models.CASCADE, related_name="autoencoders")
     path = models.CharField(max_length=300, help_text="Model file (.keras, with a .json sidecar) under MEDIA_ROOT.")
     input_shape = models.JSONField(default=list)
-    threshold = models.FloatField(help_text="Scores above it are anomalous.")
-    threshold_method = models.CharField(max_length=50, default="mean+3sd")
-    threshold_set_by = models.CharField(max_length=20, choices=ThresholdSource.choices, default=ThresholdSource.INITIAL)
     trained_on = models.PositiveIntegerField(default=0)
     fingerprint = models.CharField(max_length=64, blank=True)
     metrics = models.JSONField(default=dict, blank=True)
@@ -90,7 +87,21 @@ class AutoencoderModel(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        abstract = True
         ordering = ["plot_type", "-created_at"]
+
+
+class AutoencoderModel(TrainedModel):
+    """A convolutional autoencoder of one plot type trained on its known-normal plots (labeled Good, or of a
+    reference campaign); the newest active one scores."""
+
+    plot_type = models.ForeignKey("plots.PlotType", on_delete=models.CASCADE, related_name="autoencoders")
+    threshold = models.FloatField(help_text="Scores above it are anomalous.")
+    threshold_method = models.CharField(max_length=50, default="mean+3sd")
+    threshold_set_by = models.CharField(max_length=20, choices=ThresholdSource.choices, default=ThresholdSource.INITIAL)
+
+    class Meta(TrainedModel.Meta):
+        pass
 
     def __str__(self):
         return f"autoencoder #{self.pk} of {self.plot_type}"
@@ -112,21 +123,13 @@ class AnomalyScore(models.Model):
         return f"plot {self.plot_id}: {self.score:.4g}"
 
 
-class SiameseModel(models.Model):
+class SiameseModel(TrainedModel):
     """A Siamese network of one plot type that scores how alike two plots are (0..1)."""
 
     plot_type = models.ForeignKey("plots.PlotType", on_delete=models.CASCADE, related_name="siamese_models")
-    path = models.CharField(max_length=300)
-    input_shape = models.JSONField(default=list)
-    trained_on = models.PositiveIntegerField(default=0)
-    fingerprint = models.CharField(max_length=64, blank=True)
-    metrics = models.JSONField(default=dict, blank=True)
-    is_active = models.BooleanField(default=True)
-    job = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
-        ordering = ["plot_type", "-created_at"]
+    class Meta(TrainedModel.Meta):
+        pass
 
     def __str__(self):
         return f"Siamese #{self.pk} of {self.plot_type}"
