@@ -1,6 +1,6 @@
 """The activation gate: a new model replaces the active one only when it is not worse on the same
 test runs; one that calls everything the same class never becomes active by itself; activating a
-worse one by hand needs a reason, which is audited. Tiny images, two epochs."""
+worse one by hand needs a reason, which is audited. Tiny images, eight epochs."""
 
 import pytest
 from rest_framework.test import APIClient
@@ -20,12 +20,15 @@ BASE = {
     "validation_fraction": 0.25,
     "options": {"filters": [4, 8]},
 }
-# On these plots two epochs at 0.01 learn the bright block (accuracy 1.0 on the test runs);
-# at 0.0001 the model hardly moves from its seeded start, which calls every plot Good (highest Bad
-# score 0.38 on the test runs). At 0.003 the highest Bad score sat at 0.49, so the noise of
-# multi-threaded training sometimes tipped one plot over and the "collapsed" model was not.
-LEARNS = {**BASE, "learning_rate": 0.01}
-COLLAPSES = {**BASE, "learning_rate": 0.0001}
+# On these plots eight epochs at 0.01 learn the bright block (accuracy 1.0 on the test runs); two
+# epochs did not always, on a Redis worker (0.9375 once).
+LEARNS = {**BASE, "learning_rate": 0.01, "epochs": 8}
+# A model that learned nothing useful: trained (same rate, eight epochs, no class weights) while the
+# training runs' labels carry no signal (see ``_blind``: 60 Good, 4 "Bad" that look Good), it
+# learns the prior and calls every plot Good. An untrained-looking
+# model (rate 0.0001) was not reliable: where it ends depends on its start, which differed between
+# the in-process worker and a Redis worker, and it sometimes caught one Bad plot.
+COLLAPSES = {**LEARNS, "balance": "none"}
 
 
 def _labeled_plots(tmp_path, per_run=16, test_runs=2):
@@ -53,6 +56,31 @@ def _labeled_plots(tmp_path, per_run=16, test_runs=2):
     return pt
 
 
+def _blind(pt):
+    """Relabel the training runs so the labels carry no signal: every plot Good, but for one plot of
+    each run without the bright block, called Bad. The test runs keep their true labels. Returns a
+    function that puts the true labels back."""
+    from apps.plots.models import Plot
+
+    exp = pt.experiment
+    good, bad = exp.label_classes.get(name="Good"), exp.label_classes.get(name="Bad")
+    truth = {}
+    for run in sorted(
+        set(Plot.objects.filter(plot_type=pt, training_weight__gt=0).values_list("run_number", flat=True))
+    ):
+        plots = list(Plot.objects.filter(plot_type=pt, run_number=run).order_by("pk").select_related("label_class"))
+        called_bad = [p for p in plots if p.label_class_id == good.pk][:1]
+        for plot in plots:
+            truth[plot.pk] = plot.label_class
+            factories.label(plot, bad if plot in called_bad else good)
+
+    def restore():
+        for plot in Plot.objects.filter(pk__in=truth):
+            factories.label(plot, truth[plot.pk])
+
+    return restore
+
+
 def _train(pt, user, hp, count):
     request = services.request_training(pt, user=user, hyper_parameters=hp, force=True)
     jobs = wait_for_jobs("train", count=count, timeout=240)
@@ -70,7 +98,9 @@ def test_the_gate_refuses_a_collapsed_model_activates_a_better_one_and_keeps_a_w
     api.force_authenticate(expert)
 
     # 1. One verdict for everything: ready, never active by itself, even with no model active.
+    restore = _blind(pt)
     collapsed, job = _train(pt, expert, COLLAPSES, 1)
+    restore()
     gate = collapsed.metrics["gate"]
     assert collapsed.status == ClassifierModel.Status.READY and gate["collapsed"] and gate["worse"]
     assert gate["predicted_classes"] == ["Good"] and not ActiveModel.objects.filter(plot_type=pt).exists()
@@ -99,7 +129,9 @@ def test_the_gate_refuses_a_collapsed_model_activates_a_better_one_and_keeps_a_w
     assert Activation.objects.filter(model=better, note="activated after training").exists()
 
     # 3. A worse one stays ready; the comparison is on the page and in the API.
+    restore = _blind(pt)
     worse, job = _train(pt, expert, COLLAPSES, 3)
+    restore()
     row = worse.metrics["gate"]["per_plot_type"]["TOF_paddles"]
     assert row["outcome"].startswith("worse: Bad recall 0.000 < 1.000") and not row["passes"]
     assert ActiveModel.objects.get(plot_type=pt).model == better and job.result["activated"] is False
@@ -143,7 +175,9 @@ def test_classification_uses_the_calibrated_scores_and_thresholds(worker, roles,
     assert calibration["separate"] and not set(calibration["calibration_runs"]) & set(calibration["test_runs"])
     assert model.thresholds["Good"]["set_by"] == "precision-target" and model.thresholds["Good"]["target"] == 0.99
     plots = list(pt.plots.order_by("id")[:6])
-    classify([p.pk for p in plots], gradcam=False)
+    # With this model named: whether the gate activated it (two epochs do not always learn the block
+    # on a Redis worker) is the other test's subject, not this one's.
+    classify([p.pk for p in plots], gradcam=False, model_id=model.pk)
     from apps.monitoring.classify import get_classifier
 
     classifier = get_classifier(model)
