@@ -208,6 +208,22 @@ def test_settings_without_a_secret_key_refuse_to_run_with_debug_off(tmp_path):
     assert "HYDRA_SECRET_KEY must be set when HYDRA_DEBUG is off" in result.stderr
 
 
+def test_makemigrations_check_runs_without_a_secret_key_and_other_commands_still_refuse(tmp_path):
+    env = _clean_env(HYDRA_VAR_DIR=str(tmp_path), HYDRA_DATABASE_URL=f"sqlite:///{tmp_path}/h.sqlite3")
+    manage = [sys.executable, "manage.py"]
+    checked = subprocess.run(
+        [*manage, "makemigrations", "--check", "--dry-run"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert checked.returncode == 0 and "No changes detected" in checked.stdout, checked.stderr
+    refused = subprocess.run([*manage, "migrate"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert refused.returncode != 0 and "HYDRA_SECRET_KEY must be set when HYDRA_DEBUG is off" in refused.stderr
+
+
 def test_manage_py_check_and_the_url_conf_never_import_tensorflow(tmp_path):
     # A finder at the front of sys.meta_path records every attempt, so the check holds whether
     # TensorFlow is installed or not.
