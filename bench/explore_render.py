@@ -68,21 +68,7 @@ def build(points: int) -> int:
         run = runs[i % len(runs)]
         cls = classes[label_of[i] - 1] if label_of[i] else None
         plots.append(
-            Plot(
-                plot_type=pt,
-                run=run,
-                campaign=campaigns[i // len(runs)],
-                experiment=exp,
-                run_period_id=run.run_period_id,
-                run_number=run.number,
-                image=stored.image,
-                thumbnail=stored.thumbnail,
-                sha256=stored.sha256,
-                size_bytes=stored.size_bytes,
-                width=stored.width,
-                height=stored.height,
-                label_class=cls,
-            )
+            Plot.from_stored(stored, plot_type=pt, run=run, campaign=campaigns[i // len(runs)], label_class=cls)
         )
     Plot.objects.bulk_create(plots, batch_size=5000)
     ids = list(Plot.objects.filter(plot_type=pt).order_by("id").values_list("id", flat=True))

@@ -70,23 +70,7 @@ def build(points: int) -> int:
     for camp in campaigns:
         for run in runs:
             label = labels[int(rng.random() < 0.3)] if rng.random() < 0.05 else None
-            plots.append(
-                Plot(
-                    plot_type=pt,
-                    run=run,
-                    campaign=camp,
-                    experiment=exp,
-                    run_period=period,
-                    run_number=run.number,
-                    image=stored.image,
-                    thumbnail=stored.thumbnail,
-                    sha256=stored.sha256,
-                    size_bytes=stored.size_bytes,
-                    width=stored.width,
-                    height=stored.height,
-                    label_class=label,
-                )
-            )
+            plots.append(Plot.from_stored(stored, plot_type=pt, run=run, campaign=camp, label_class=label))
     Plot.objects.bulk_create(plots, batch_size=5000)
     models = [
         ClassifierModel.objects.create(

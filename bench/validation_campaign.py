@@ -50,20 +50,9 @@ def store(plot_type, png: bytes, run, campaign):
 
     limits = imaging.Limits(max_bytes=10**8, max_pixels=10**8, thumbnail_width=64)
     stored = imaging.store(png, limits, str(settings.MEDIA_ROOT))
-    return Plot.objects.create(
-        plot_type=plot_type,
-        run=run,
-        campaign=campaign,
-        experiment=plot_type.experiment,
-        run_period_id=run.run_period_id,
-        run_number=run.number,
-        image=stored.image,
-        thumbnail=stored.thumbnail,
-        sha256=stored.sha256,
-        size_bytes=stored.size_bytes,
-        width=stored.width,
-        height=stored.height,
-    )
+    plot = Plot.from_stored(stored, plot_type=plot_type, run=run, campaign=campaign)
+    plot.save()
+    return plot
 
 
 def main() -> None:
