@@ -170,17 +170,18 @@ def _fetch(queryset) -> list[tuple]:
         return list(cursor.fetchall())  # MySQLdb gives a tuple
 
 
-def plot_type_series(plot_type: PlotType, query: TrendQuery) -> dict:
-    """The Bad confidence and the verdict of each plot of ``plot_type`` per run, with thresholds,
-    model activations and the plots' current labels."""
-    experiment = plot_type.experiment
-    classes, class_index, bad_names = _classes(experiment)
-    runs = _Runs(experiment, query)
-    rows = Classification.objects.filter(plot_type=plot_type)
+def _in_run_range(queryset, query: TrendQuery):
+    """``queryset`` cut to the query's run range (its ``run_number`` field)."""
     if query.run_min is not None:
-        rows = rows.filter(run_number__gte=query.run_min)
+        queryset = queryset.filter(run_number__gte=query.run_min)
     if query.run_max is not None:
-        rows = rows.filter(run_number__lte=query.run_max)
+        queryset = queryset.filter(run_number__lte=query.run_max)
+    return queryset
+
+
+def _verdict_rows(plot_type: PlotType, query: TrendQuery, bad_names: set[str]) -> tuple[list[tuple], bool]:
+    """The plot type's verdicts in range, newest runs first, at most ``MAX_POINTS``; and whether cut."""
+    rows = _in_run_range(Classification.objects.filter(plot_type=plot_type), query)
     if query.campaign is not None:
         rows = rows.filter(plot__campaign_id=query.campaign)
     # The Bad score is read from the JSON column by the database (decoding 100,000 JSON documents in
@@ -195,20 +196,32 @@ def plot_type_series(plot_type: PlotType, query: TrendQuery) -> dict:
     rows = _fetch(rows.order_by("-run_number", "-id").values_list(*fields)[: MAX_POINTS + 1])
     truncated = len(rows) > MAX_POINTS
     del rows[MAX_POINTS:]
-    # The current labels, from the few labeled plots along the plot table's (plot_type, label_class,
-    # run) index: joining every verdict to its plot cost more than the rest of the query on MariaDB.
-    labeled = Plot.objects.filter(plot_type=plot_type, label_class__isnull=False)
-    if query.run_min is not None:
-        labeled = labeled.filter(run_number__gte=query.run_min)
-    if query.run_max is not None:
-        labeled = labeled.filter(run_number__lte=query.run_max)
-    labels = dict(_fetch(labeled.values_list("id", "label_class_id")))
+    return rows, truncated
 
+
+def _current_labels(plot_type: PlotType, query: TrendQuery) -> dict[int, int]:
+    """Plot id -> label class id of the plot type's labeled plots in range."""
+    # From the few labeled plots along the plot table's (plot_type, label_class, run) index: joining
+    # every verdict to its plot cost more than the rest of the query on MariaDB.
+    labeled = _in_run_range(Plot.objects.filter(plot_type=plot_type, label_class__isnull=False), query)
+    return dict(_fetch(labeled.values_list("id", "label_class_id")))
+
+
+@dataclass
+class _Points:
+    """One point per plot (its newest verdict), the models met in order, and the plots left off."""
+
+    rows: list[tuple]
+    model_ids: dict[int, int]
+    dropped: int
+
+
+def _verdict_points(rows, query: TrendQuery, runs: _Runs, classes, class_index, labels) -> _Points:
+    """The points of the verdict rows: (x, bad, verdict, confirmed, label, plot, run, model index)."""
     bad_verdicts = {i for i, c in enumerate(classes) if c[3]}
     seen: set[int] = set()
-    points: list[tuple] = []
-    model_ids: dict[int, int] = {}
-    dropped = 0
+    out = _Points(rows=[], model_ids={}, dropped=0)
+    model_ids = out.model_ids
     allowed = runs.allowed
     by_run = query.x == "run"
     for row in rows:
@@ -220,7 +233,7 @@ def plot_type_series(plot_type: PlotType, query: TrendQuery) -> dict:
             continue
         x = run if by_run else runs.x_of(query, run, row[7] if len(row) > 7 else None)
         if x is None:
-            dropped += 1
+            out.dropped += 1
             continue
         verdict = class_index.get(verdict_id, -1)
         if verdict in bad_verdicts:
@@ -231,15 +244,16 @@ def plot_type_series(plot_type: PlotType, query: TrendQuery) -> dict:
         label_id = labels.get(plot_id)
         label = class_index.get(label_id, -1) if label_id else -1
         bad = None if bad is None else round(bad, 5)
-        points.append((x, bad, verdict, 1 if confirmed else 0, label, plot_id, run, m))
+        out.rows.append((x, bad, verdict, 1 if confirmed else 0, label, plot_id, run, m))
     if by_run:
-        points.reverse()  # read newest run first; a run's plots stay in any order
+        out.rows.reverse()  # read newest run first; a run's plots stay in any order
     else:
-        points.sort(key=lambda p: (p[0], p[6], p[5]))
-    columns = ("x", "bad", "verdict", "confirmed", "label", "plot", "run", "model")
-    series = {name: [p[i] for p in points] for i, name in enumerate(columns)}
+        out.rows.sort(key=lambda p: (p[0], p[6], p[5]))
+    return out
 
-    models = {m.pk: m for m in ClassifierModel.objects.filter(pk__in=list(model_ids))}
+
+def _model_spans(series: dict) -> dict[int, list]:
+    """Model index -> [lowest x, highest x] of its points."""
     spans: dict[int, list] = {}
     for x, m in zip(series["x"], series["model"], strict=True):
         span = spans.get(m)
@@ -249,6 +263,12 @@ def plot_type_series(plot_type: PlotType, query: TrendQuery) -> dict:
             span[0] = x
         elif x > span[1]:
             span[1] = x
+    return spans
+
+
+def _model_rows(series: dict, model_ids: dict[int, int], models: dict) -> list[list]:
+    """One row per model met, in order: id, name, thresholds, and the x span of its points."""
+    spans = _model_spans(series)
     model_rows = []
     for model_id, m in sorted(model_ids.items(), key=lambda item: item[1]):
         model = models.get(model_id)
@@ -257,27 +277,47 @@ def plot_type_series(plot_type: PlotType, query: TrendQuery) -> dict:
             [model_id, model.name if model else f"model {model_id}", [[n, round(v, 4)] for n, v in thresholds]]
             + spans.get(m, [None, None])
         )
+    return model_rows
 
+
+def _activations(plot_type: PlotType, query: TrendQuery, series: dict, models: dict) -> list[list]:
+    """The plot type's model activations placed on the run or time axis (none on a condition axis)."""
     activations = []
-    if query.x in AXES:
-        shown = set(series["run"]) if by_run else None
-        for at, model_id, username, note in (
-            Activation.objects.filter(plot_type=plot_type)
-            .order_by("created_at")
-            .values_list("created_at", "model_id", "user__username", "note")
-        ):
-            if query.x == "time":
-                x = int(at.timestamp())
-            else:
-                # On the run axis: the first run the model classified after it was made active
-                # (one look-up along the (model, created_at) index per activation).
-                after = Classification.objects.filter(plot_type=plot_type, model_id=model_id, created_at__gte=at)
-                x = after.aggregate(first=Min("run_number"))["first"]
-                if x is None or x not in shown:
-                    continue
-            name = models[model_id].name if model_id in models else (f"model {model_id}" if model_id else "none")
-            activations.append([x, model_id, name, username or "", note, at.isoformat()])
+    if query.x not in AXES:
+        return activations
+    by_run = query.x == "run"
+    shown = set(series["run"]) if by_run else None
+    for at, model_id, username, note in (
+        Activation.objects.filter(plot_type=plot_type)
+        .order_by("created_at")
+        .values_list("created_at", "model_id", "user__username", "note")
+    ):
+        if query.x == "time":
+            x = int(at.timestamp())
+        else:
+            # On the run axis: the first run the model classified after it was made active
+            # (one look-up along the (model, created_at) index per activation).
+            after = Classification.objects.filter(plot_type=plot_type, model_id=model_id, created_at__gte=at)
+            x = after.aggregate(first=Min("run_number"))["first"]
+            if x is None or x not in shown:
+                continue
+        name = models[model_id].name if model_id in models else (f"model {model_id}" if model_id else "none")
+        activations.append([x, model_id, name, username or "", note, at.isoformat()])
+    return activations
 
+
+def plot_type_series(plot_type: PlotType, query: TrendQuery) -> dict:
+    """The Bad confidence and the verdict of each plot of ``plot_type`` per run, with thresholds,
+    model activations and the plots' current labels."""
+    experiment = plot_type.experiment
+    classes, class_index, bad_names = _classes(experiment)
+    runs = _Runs(experiment, query)
+    rows, truncated = _verdict_rows(plot_type, query, bad_names)
+    labels = _current_labels(plot_type, query)
+    points = _verdict_points(rows, query, runs, classes, class_index, labels)
+    columns = ("x", "bad", "verdict", "confirmed", "label", "plot", "run", "model")
+    series = {name: [p[i] for p in points.rows] for i, name in enumerate(columns)}
+    models = {m.pk: m for m in ClassifierModel.objects.filter(pk__in=list(points.model_ids))}
     return {
         "kind": "plot_type",
         "id": plot_type.pk,
@@ -287,12 +327,12 @@ def plot_type_series(plot_type: PlotType, query: TrendQuery) -> dict:
         "x_label": _x_label(query),
         "y_label": "Bad confidence",
         "classes": classes,
-        "models": model_rows,
-        "activations": activations,
+        "models": _model_rows(series, points.model_ids, models),
+        "activations": _activations(plot_type, query, series, models),
         "columns": list(columns),
         "points": series,
-        "count": len(points),
-        "dropped": dropped,
+        "count": len(points.rows),
+        "dropped": points.dropped,
         "truncated": truncated,
         "plot_url": reverse("plot-page", args=[0]).replace("/0/", "/{id}/"),
     }
@@ -305,11 +345,7 @@ def group_series(group: PlotGroup, query: TrendQuery) -> dict:
     bad_ids = [c[0] for c in classes if c[3]]
     type_ids = list(group.all_plot_types().values_list("id", flat=True))
     runs = _Runs(experiment, query)
-    plots = Plot.objects.filter(plot_type_id__in=type_ids, verdict_class__isnull=False)
-    if query.run_min is not None:
-        plots = plots.filter(run_number__gte=query.run_min)
-    if query.run_max is not None:
-        plots = plots.filter(run_number__lte=query.run_max)
+    plots = _in_run_range(Plot.objects.filter(plot_type_id__in=type_ids, verdict_class__isnull=False), query)
     if query.campaign is not None:
         plots = plots.filter(campaign_id=query.campaign)
     per_run = (
