@@ -95,6 +95,17 @@ def _summaries(experiments: list[Experiment], now: datetime) -> list[ExperimentS
     if not rows:
         return []
     ids = list(rows)
+    classes = _plot_and_label_totals(rows, ids)
+    type_ids = _model_counts(rows, ids)
+    bad_classes = [c for c in classes if c.meaning == Meaning.BAD]
+    _bad_verdicts(rows, type_ids, bad_classes)
+    _bad_runs(rows, bad_classes)
+    _hourly_counts(rows, ids, now)
+    return [rows[e.pk] for e in experiments]
+
+
+def _plot_and_label_totals(rows: dict[int, ExperimentSummary], ids: list[int]) -> list[LabelClass]:
+    """Plots, labeled plots and plots per class (Unlabeled last) per experiment; returns the label classes."""
     # Totals from the per-plot-type counters that ingest, upload and delete keep: counting the
     # plots themselves took 90 ms at a million rows, and grows with them.
     for exp_id, n in plot_counts.per_experiment(ids).items():
@@ -109,6 +120,11 @@ def _summaries(experiments: list[Experiment], now: datetime) -> list[ExperimentS
         rows[cls.experiment_id].by_class.append((cls.name, n, cls.colour))
     for row in rows.values():
         row.by_class.append(("Unlabeled", max(row.total - row.labeled, 0), UNLABELED_COLOUR))
+    return classes
+
+
+def _model_counts(rows: dict[int, ExperimentSummary], ids: list[int]) -> list[int]:
+    """Active models and classified plots per experiment; returns the experiments' plot type ids."""
     # Models and verdicts, through the plot type's reverse relations (no import of the monitoring app).
     experiment_of_type = dict(PlotType.objects.filter(experiment_id__in=ids).values_list("id", "experiment_id"))
     models: dict[int, set[int]] = {}
@@ -126,40 +142,47 @@ def _summaries(experiments: list[Experiment], now: datetime) -> list[ExperimentS
         .order_by()
     ):
         rows[experiment_of_type[type_id]].classified += n
-    bad_ids = [c.pk for c in classes if c.meaning == Meaning.BAD]
-    _bad_verdicts(rows, list(experiment_of_type), [c for c in classes if c.meaning == Meaning.BAD])
-    if bad_ids:
-        # Distinct run numbers per Bad class, counted by the database off the (label_class,
-        # run_number, id) index alone (no rows sent back); a class belongs to one experiment and a
-        # run number is unique in it. Several Bad classes in one experiment are counted together.
-        experiment_of = {c.pk: c.experiment_id for c in classes}
-        by_experiment: dict[int, list[int]] = {}
-        for cls_id in bad_ids:
-            by_experiment.setdefault(experiment_of[cls_id], []).append(cls_id)
-        for exp_id, cls_ids in by_experiment.items():
-            rows[exp_id].bad_runs = (
-                Plot.objects.filter(label_class_id__in=cls_ids)
-                .order_by()
-                .aggregate(n=Count("run_number", distinct=True))["n"]
-            )
+    return list(experiment_of_type)
+
+
+def _bad_runs(rows: dict[int, ExperimentSummary], bad_classes: list[LabelClass]) -> None:
+    """Runs with a plot labeled in a Bad class, per experiment."""
+    if not bad_classes:
+        return
+    # Distinct run numbers per Bad class, counted by the database off the (label_class,
+    # run_number, id) index alone (no rows sent back); a class belongs to one experiment and a
+    # run number is unique in it. Several Bad classes in one experiment are counted together.
+    by_experiment: dict[int, list[int]] = {}
+    for cls in bad_classes:
+        by_experiment.setdefault(cls.experiment_id, []).append(cls.pk)
+    for exp_id, cls_ids in by_experiment.items():
+        rows[exp_id].bad_runs = (
+            Plot.objects.filter(label_class_id__in=cls_ids)
+            .order_by()
+            .aggregate(n=Count("run_number", distinct=True))["n"]
+        )
+
+
+def _hourly_counts(rows: dict[int, ExperimentSummary], ids: list[int], now: datetime) -> None:
+    """Plots ingested per experiment in each of the 24 hours ending with the current one."""
     slots = hour_slots(now)
     boundary = first_id_since(slots[0])
-    if boundary is not None:
-        index = {slot: i for i, slot in enumerate(slots)}
-        hourly = (
-            Plot.objects.filter(pk__gte=boundary, experiment_id__in=ids)
-            .annotate(hour=TruncHour("ingested_at"))
-            .values_list("experiment_id", "hour")
-            .annotate(n=Count("id"))
-            .order_by()
-        )
-        for exp_id, hour, n in hourly:
-            if hour is not None and timezone.is_naive(hour):
-                hour = timezone.make_aware(hour, timezone.get_current_timezone())
-            i = index.get(hour)
-            if i is not None:
-                rows[exp_id].hourly[i] += n
-    return [rows[e.pk] for e in experiments]
+    if boundary is None:
+        return
+    index = {slot: i for i, slot in enumerate(slots)}
+    hourly = (
+        Plot.objects.filter(pk__gte=boundary, experiment_id__in=ids)
+        .annotate(hour=TruncHour("ingested_at"))
+        .values_list("experiment_id", "hour")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for exp_id, hour, n in hourly:
+        if hour is not None and timezone.is_naive(hour):
+            hour = timezone.make_aware(hour, timezone.get_current_timezone())
+        i = index.get(hour)
+        if i is not None:
+            rows[exp_id].hourly[i] += n
 
 
 def _bad_verdicts(rows: dict[int, ExperimentSummary], type_ids: list[int], bad_classes: list[LabelClass]) -> None:
