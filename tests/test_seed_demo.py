@@ -132,3 +132,24 @@ def test_a_demo_training_cut_short_by_a_stop_is_marked_failed_and_queued_again()
     assert Job.objects.get(pk=stale.job_id).message == INTERRUPTED
     fresh = ClassifierModel.objects.exclude(pk=stale.pk).get()
     assert fresh.status == ClassifierModel.Status.QUEUED and fresh.job.status == Job.Status.QUEUED
+
+
+def test_the_demo_has_alarm_rules_and_evaluates_them_on_verdicts_already_stored(client):
+    from apps.alerts.models import Alarm, Rule
+    from apps.labels.models import LabelClass
+
+    seed(runs=2)
+    names = set(Rule.objects.values_list("name", flat=True))
+    assert names == {"Bad verdict confirmed on any plot type", "Shift checklist verdicts flicker"}
+    assert not Alarm.objects.exists()
+    # Verdicts stored later (a model's): seeding again evaluates the rules, and the confirmed Bad fires.
+    bad = LabelClass.objects.get(name="Bad")
+    plot = Plot.objects.order_by("-run_number", "id").first()
+    Plot.objects.filter(pk=plot.pk).update(verdict_class=bad, verdict_confirmed=True)
+    Rule.objects.all().delete()
+    seed(runs=2, if_empty=True)
+    alarm = Alarm.objects.get()
+    assert alarm.plot_type == plot.plot_type and alarm.rule.name == "Bad verdict confirmed on any plot type"
+    client.login(username="demo", password="demo-password")
+    body = client.get("/alarms/").content.decode()
+    assert plot.plot_type.name in body and "Bad verdict confirmed on any plot type" in body

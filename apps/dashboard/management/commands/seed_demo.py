@@ -80,6 +80,7 @@ class Command(BaseCommand):
         background = options.get("train_in_background", False) and not train
         if if_empty and Plot.objects.filter(experiment__name=experiment).exists():
             self.stdout.write(f"{experiment} already has plots; nothing to do.")
+            self._alarm_rules(Experiment.objects.get(name=experiment))
             if train:
                 self._train(experiment)
             if background:
@@ -128,6 +129,7 @@ class Command(BaseCommand):
                     pool.shutdown()
 
         self._finish(exp, plot_types, campaigns, labels, truth, users, seed)
+        self._alarm_rules(exp)
         self.stdout.write(
             self.style.SUCCESS(
                 f"demo ready: {Plot.objects.filter(experiment=exp).count()} plots, "
@@ -282,6 +284,34 @@ class Command(BaseCommand):
                 if n not in existing
             ]
         )
+
+    def _alarm_rules(self, exp):
+        """Two alarm rules, so the Alarms page has something to show once the demo has verdicts: a
+        confirmed Bad verdict on any plot type, and verdicts flickering on the shift checklist.
+        Verdicts already stored are evaluated through the rules' normal path."""
+        from apps.alerts.choices import RuleKind, Severity
+        from apps.alerts.evaluate import evaluate
+        from apps.alerts.models import Rule
+
+        rules = [
+            (
+                "Bad verdict confirmed on any plot type",
+                {"plot_group": PlotGroup.objects.get(experiment=exp, slug="hall-d"), "kind": RuleKind.CONFIRMED_BAD},
+                {"flicker_changes": 0},
+            ),
+            (
+                "Shift checklist verdicts flicker",
+                {"plot_group": PlotGroup.objects.get(experiment=exp, name=SHIFT_GROUP[0]), "kind": RuleKind.K_OF_N},
+                {"severity": Severity.MINOR, "k": 2, "n": 3, "flicker_changes": 3, "flicker_window": 5},
+            ),
+        ]
+        created = False
+        for name, scope, extra in rules:
+            _, new = Rule.objects.get_or_create(experiment=exp, name=name, defaults={**scope, **extra})
+            created = created or new
+        if created:
+            types = PlotType.objects.filter(experiment=exp).values_list("id", flat=True)
+            evaluate(list(types), experiment_id=exp.pk)
 
     @transaction.atomic
     def _finish(self, exp, plot_types, campaigns, labels, truth, users, seed):
