@@ -45,6 +45,7 @@ class DailyTally(models.Model):
 
     class Meta:
         ordering = ["-day", "kind"]
+        verbose_name_plural = "daily tallies"
         constraints = [models.UniqueConstraint(fields=["day", "kind"], name="unique_daily_tally")]
 
     def __str__(self):

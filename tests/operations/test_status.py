@@ -132,4 +132,6 @@ def test_admins_read_stage_timings_and_tallies_in_the_admin_but_cannot_add_them(
     assert timings.status_code == 200 and b"gradcam" in timings.content
     tallies = client.get("/admin/operations/dailytally/")
     assert tallies.status_code == 200
+    assert b"Daily tallies" in tallies.content and b"tallys" not in tallies.content
+    assert b"Daily tallies" in client.get("/admin/").content
     assert client.get("/admin/operations/stagetiming/add/").status_code == 403
