@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 from django.db import transaction
@@ -91,6 +92,130 @@ def _encode(encoder, plots, size) -> np.ndarray:
     return encoder.encode(model_inputs.model_inputs(plots, size))
 
 
+def _autoencoder_encoder(plot_type, *, size, epochs, seed, job, progress: Progress):
+    """Train the plot type's autoencoder; its encoder, file and input size."""
+    from ml.autoencoder import AutoencoderEncoder
+
+    row, _ = anomalies.train(
+        plot_type,
+        epochs=epochs,
+        size=size,
+        seed=seed,
+        job=job,
+        progress=lambda f, m: progress(0.02 + 0.4 * f, f"autoencoder: {m}"),
+    )
+    return AutoencoderEncoder(anomalies.load_model(row)), row.path, tuple(row.input_shape[:2])
+
+
+def _pixel_encoder(plot_type, plots, *, size, seed):
+    """Fit a pixel PCA encoder on a sample of up to 3000 plots and store it; the encoder and its file."""
+    rng = np.random.default_rng(seed)
+    sample = [plots[i] for i in sorted(rng.choice(len(plots), min(len(plots), 3000), replace=False))]
+    encoder = PixelEncoder.fit(model_inputs.model_inputs(sample, size), dim=32, seed=seed)
+    encoder_path = storage.relative("maps", plot_type.pk, "pixels.npz")
+    encoder.save(storage.absolute(encoder_path))
+    storage.publish(encoder_path)
+    return encoder, encoder_path
+
+
+def _classifier_encoder(plot_type):
+    """The active classifier's penultimate layer and its file, relative to the storage root."""
+    path = active_classifier_path(plot_type)
+    if path is None:
+        raise ValueError(f"{plot_type.name} has no active, ready classifier to take embeddings from")
+    return ClassifierEncoder(path), str(storage.absolute(path).relative_to(storage.absolute("")))
+
+
+def _new_encoder(plot_type, plots, method, *, size, autoencoder_epochs, seed, job, progress: Progress):
+    """The encoder for ``method``, made anew: (encoder, its file, the input size it takes)."""
+    if method == EmbeddingMethod.AUTOENCODER:
+        return _autoencoder_encoder(
+            plot_type, size=size, epochs=autoencoder_epochs, seed=seed, job=job, progress=progress
+        )
+    if method == EmbeddingMethod.PIXELS:
+        return (*_pixel_encoder(plot_type, plots, size=size, seed=seed), size)
+    if method == EmbeddingMethod.CLASSIFIER:
+        return (*_classifier_encoder(plot_type), size)
+    raise ValueError(f"unknown embedding method {method!r}")
+
+
+def _embed(encoder, plots, size, progress: Progress) -> np.ndarray:
+    """Every plot's embedding, in batches of ``BATCH``."""
+    vectors = np.zeros((len(plots), encoder.dim), dtype=np.float32)
+    for start, part in model_inputs.chunks(plots, BATCH):
+        vectors[start : start + len(part)] = _encode(encoder, part, size)
+        progress(0.45 + 0.25 * (start + len(part)) / len(plots), f"embedded {start + len(part)}/{len(plots)} plots")
+    return vectors
+
+
+@dataclass
+class _Map:
+    """A laid-out map: the t-SNE layout, clusters, and per-plot outlier and mislabel scores."""
+
+    layout: maps.MapResult
+    clusters: np.ndarray
+    different: np.ndarray
+    mislabel: np.ndarray
+    suggested: list
+
+
+def _lay_out(vectors, plots, *, engine, cluster_method, n_clusters, seed, progress: Progress) -> _Map:
+    """Lay the embeddings out by t-SNE, cluster the map and score each plot."""
+    progress(0.72, "t-SNE map")
+    layout = maps.tsne_map(vectors, engine=engine, seed=seed)
+    progress(0.85, f"map by {layout.engine} in {layout.seconds:.1f} s; clusters and scores")
+    # Clusters are found on the map itself, so they are the islands people see; silhouette on the
+    # raw embeddings tends to split off only the most distant group (e.g. empty plots) and stop.
+    if cluster_method == "hdbscan":
+        clusters = maps.hdbscan_clusters(layout.coords)
+    else:
+        clusters = maps.kmeans_clusters(layout.coords, k=n_clusters, seed=seed)
+    different = outliers.outlier_scores(vectors, clusters)
+    labels = [p.label_class_id for p in plots]
+    mislabel, suggested = outliers.mislabel_scores(vectors, labels)
+    return _Map(layout, clusters, different, mislabel, suggested)
+
+
+def _points(space: EmbeddingSpace, plots, vectors, laid: _Map) -> list[PlotEmbedding]:
+    """One stored point per plot of a freshly computed map."""
+    coords = laid.layout.coords
+    return [
+        PlotEmbedding(
+            space=space,
+            plot_id=p.pk,
+            vector=to_blob(vectors[i]),
+            x=float(coords[i, 0]),
+            y=float(coords[i, 1]),
+            cluster=int(laid.clusters[i]),
+            outlier_score=float(laid.different[i]),
+            mislabel_score=float(laid.mislabel[i]),
+            suggested_label_id=laid.suggested[i] if laid.suggested[i] != p.label_class_id else None,
+        )
+        for i, p in enumerate(plots)
+    ]
+
+
+def _store(plot_type, method, plots, vectors, laid: _Map, *, dim, encoder_path, cluster_method, size, job):
+    """Replace the plot type's map for ``method`` with the new points and describe it; the map."""
+    layout = laid.layout
+    with transaction.atomic():
+        space, _ = EmbeddingSpace.objects.get_or_create(plot_type=plot_type, method=method)
+        space.points.all().delete()
+        PlotEmbedding.objects.bulk_create(_points(space, plots, vectors, laid), batch_size=1000)
+        space.dim = dim
+        space.encoder_path = encoder_path
+        space.engine = layout.engine
+        space.cluster_method = cluster_method
+        space.n_clusters = len({int(c) for c in laid.clusters if c >= 0})
+        space.n_points = len(plots)
+        space.info = {**layout.info, "tsne_seconds": round(layout.seconds, 2), "size": list(size)}
+        space.job = job
+        space.computed_at = timezone.now()
+        space.save()
+        _announce(space)
+    return space
+
+
 def compute(
     plot_type: PlotType,
     method: str = EmbeddingMethod.AUTOENCODER,
@@ -109,83 +234,38 @@ def compute(
     if len(plots) < 2:
         raise ValueError(f"{plot_type.name} has {len(plots)} plot(s); a map needs at least 2")
     progress(0.02, f"{len(plots)} plots of {plot_type.name}")
-
-    if method == EmbeddingMethod.AUTOENCODER:
-        from ml.autoencoder import AutoencoderEncoder
-
-        row, _ = anomalies.train(
-            plot_type,
-            epochs=autoencoder_epochs,
-            size=size,
-            seed=seed,
-            job=job,
-            progress=lambda f, m: progress(0.02 + 0.4 * f, f"autoencoder: {m}"),
-        )
-        encoder, encoder_path = AutoencoderEncoder(anomalies.load_model(row)), row.path
-        size = tuple(row.input_shape[:2])
-    elif method == EmbeddingMethod.PIXELS:
-        rng = np.random.default_rng(seed)
-        sample = [plots[i] for i in sorted(rng.choice(len(plots), min(len(plots), 3000), replace=False))]
-        encoder = PixelEncoder.fit(model_inputs.model_inputs(sample, size), dim=32, seed=seed)
-        encoder_path = storage.relative("maps", plot_type.pk, "pixels.npz")
-        encoder.save(storage.absolute(encoder_path))
-        storage.publish(encoder_path)
-    elif method == EmbeddingMethod.CLASSIFIER:
-        path = active_classifier_path(plot_type)
-        if path is None:
-            raise ValueError(f"{plot_type.name} has no active, ready classifier to take embeddings from")
-        encoder = ClassifierEncoder(path)
-        encoder_path = str(storage.absolute(path).relative_to(storage.absolute("")))
-    else:
-        raise ValueError(f"unknown embedding method {method!r}")
-
-    vectors = np.zeros((len(plots), encoder.dim), dtype=np.float32)
-    for start, part in model_inputs.chunks(plots, BATCH):
-        vectors[start : start + len(part)] = _encode(encoder, part, size)
-        progress(0.45 + 0.25 * (start + len(part)) / len(plots), f"embedded {start + len(part)}/{len(plots)} plots")
-
-    progress(0.72, "t-SNE map")
-    layout = maps.tsne_map(vectors, engine=engine, seed=seed)
-    progress(0.85, f"map by {layout.engine} in {layout.seconds:.1f} s; clusters and scores")
-    # Clusters are found on the map itself, so they are the islands people see; silhouette on the
-    # raw embeddings tends to split off only the most distant group (e.g. empty plots) and stop.
-    if cluster_method == "hdbscan":
-        clusters = maps.hdbscan_clusters(layout.coords)
-    else:
-        clusters = maps.kmeans_clusters(layout.coords, k=n_clusters, seed=seed)
-    different = outliers.outlier_scores(vectors, clusters)
-    labels = [p.label_class_id for p in plots]
-    mislabel, suggested = outliers.mislabel_scores(vectors, labels)
-
-    with transaction.atomic():
-        space, _ = EmbeddingSpace.objects.get_or_create(plot_type=plot_type, method=method)
-        space.points.all().delete()
-        rows = [
-            PlotEmbedding(
-                space=space,
-                plot_id=p.pk,
-                vector=to_blob(vectors[i]),
-                x=float(layout.coords[i, 0]),
-                y=float(layout.coords[i, 1]),
-                cluster=int(clusters[i]),
-                outlier_score=float(different[i]),
-                mislabel_score=float(mislabel[i]),
-                suggested_label_id=suggested[i] if suggested[i] != p.label_class_id else None,
-            )
-            for i, p in enumerate(plots)
-        ]
-        PlotEmbedding.objects.bulk_create(rows, batch_size=1000)
-        space.dim = encoder.dim
-        space.encoder_path = encoder_path
-        space.engine = layout.engine
-        space.cluster_method = cluster_method
-        space.n_clusters = len({int(c) for c in clusters if c >= 0})
-        space.n_points = len(plots)
-        space.info = {**layout.info, "tsne_seconds": round(layout.seconds, 2), "size": list(size)}
-        space.job = job
-        space.computed_at = timezone.now()
-        space.save()
-        _announce(space)
+    encoder, encoder_path, size = _new_encoder(
+        plot_type,
+        plots,
+        method,
+        size=size,
+        autoencoder_epochs=autoencoder_epochs,
+        seed=seed,
+        job=job,
+        progress=progress,
+    )
+    vectors = _embed(encoder, plots, size, progress)
+    laid = _lay_out(
+        vectors,
+        plots,
+        engine=engine,
+        cluster_method=cluster_method,
+        n_clusters=n_clusters,
+        seed=seed,
+        progress=progress,
+    )
+    space = _store(
+        plot_type,
+        method,
+        plots,
+        vectors,
+        laid,
+        dim=encoder.dim,
+        encoder_path=encoder_path,
+        cluster_method=cluster_method,
+        size=size,
+        job=job,
+    )
     progress(1.0, f"map of {len(plots)} plots, {space.n_clusters} clusters")
     return space
 
