@@ -179,15 +179,7 @@ def fan_out(
 
     Malformed targets raise InvalidTarget with ``strict``, else become failed deliveries (see notify).
     """
-    pairs, malformed = [], []
-    for target in targets:
-        try:
-            pairs.append(_split(target))
-        except InvalidTarget as exc:
-            if strict:
-                raise
-            malformed.append((target, str(exc)))
-    pairs = list(dict.fromkeys(pairs))
+    pairs, malformed = _parse_targets(targets, strict)
     if malformed:
         _record_malformed(malformed, subject, text, source)
     if not pairs:
@@ -199,40 +191,65 @@ def fan_out(
         for key, value in facts.items():
             payload.setdefault(key, value)
     now = timezone.now()
+    fields = {
+        "subject": (subject or "")[:300],
+        "body": text or "",
+        "payload": payload,
+        "image": (image or "")[:200],
+        "image_label": (image_label or "")[:100],
+        "source": (source or "")[:100],
+        "created_at": now,
+        "next_attempt_at": now,
+    }
     queued = []
     with transaction.atomic():
         for channel, address in pairs:
-            key = None
-            if dedupe_key:
-                key = dedupe_key if len(pairs) == 1 else f"{dedupe_key}:{channel}:{address}"
-                key = key[:200]
-                if Delivery.objects.filter(dedupe_key=key).exists():
-                    continue
-            row = Delivery(
-                channel=channel,
-                target=address,
-                subject=(subject or "")[:300],
-                body=text or "",
-                payload=payload,
-                image=(image or "")[:200],
-                image_label=(image_label or "")[:100],
-                source=(source or "")[:100],
-                dedupe_key=key,
-                created_at=now,
-                next_attempt_at=now,
-            )
-            try:
-                with transaction.atomic():
-                    row.save()
-            except IntegrityError:  # the same key queued at the same moment elsewhere
-                continue
-            queued.append(row)
+            row = _queue_one(channel, address, _dedupe_key(dedupe_key, pairs, channel, address), fields)
+            if row is not None:
+                queued.append(row)
         if queued:
             ids = [row.pk for row in queued]
             transaction.on_commit(lambda: send_soon(ids))
             for row in queued:
                 publish_on_commit("notifications", "notifications.delivery", row.as_event())
     return queued
+
+
+def _parse_targets(targets: Iterable, strict: bool) -> tuple[list[tuple[str, str]], list[tuple[object, str]]]:
+    """The distinct well-formed (channel, address) pairs, and the malformed targets with the reason.
+
+    With ``strict`` the first malformed target raises InvalidTarget.
+    """
+    pairs, malformed = [], []
+    for target in targets:
+        try:
+            pairs.append(_split(target))
+        except InvalidTarget as exc:
+            if strict:
+                raise
+            malformed.append((target, str(exc)))
+    return list(dict.fromkeys(pairs)), malformed
+
+
+def _dedupe_key(dedupe_key: str | None, pairs: list, channel: str, address: str) -> str | None:
+    """The delivery's dedupe key: the caller's own for a single target, else one per channel and address."""
+    if not dedupe_key:
+        return None
+    key = dedupe_key if len(pairs) == 1 else f"{dedupe_key}:{channel}:{address}"
+    return key[:200]
+
+
+def _queue_one(channel: str, address: str, key: str | None, fields: dict) -> Delivery | None:
+    """Save one delivery row, or None where its dedupe key is queued already."""
+    if key and Delivery.objects.filter(dedupe_key=key).exists():
+        return None
+    row = Delivery(channel=channel, target=address, dedupe_key=key, **fields)
+    try:
+        with transaction.atomic():
+            row.save()
+    except IntegrityError:  # the same key queued at the same moment elsewhere
+        return None
+    return row
 
 
 def _record_malformed(malformed, subject: str, text: str, source: str) -> None:
