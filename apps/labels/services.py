@@ -44,17 +44,7 @@ def apply_labels(
     pairs = list(pairs)
     if not pairs:
         return []
-    plot_types = {plot.plot_type_id: plot.plot_type for plot, _ in pairs}
-    valid = valid_class_ids(plot_types.values())
-    for plot, cls in pairs:
-        if cls.pk not in valid[plot.plot_type_id]:
-            raise ValidationError(f"{cls.name} is not a valid class for {plot.plot_type.name}")
-    if check_permission:
-        allowed = labelable_plot_type_ids(user, plot_types)
-        refused = sorted(plot_types[pt].name for pt in plot_types if pt not in allowed)
-        if refused:
-            raise PermissionDenied(f"you may not label {', '.join(refused)}")
-
+    _check_pairs(pairs, user, check_permission)
     overwritten = [
         {"plot": plot.pk, "from": plot.label_class_id, "to": cls.pk}
         for plot, cls in pairs
@@ -62,24 +52,8 @@ def apply_labels(
     ]
     now = timezone.now()
     labels = [Label(plot=plot, label_class=cls, user=user, comment=comment[:500]) for plot, cls in pairs]
-    from apps.labels import counters
-    from apps.plots.models import Plot
-
     with transaction.atomic():
-        before = counters.current_classes({plot.pk for plot, _ in pairs})
-        created = Label.objects.bulk_create(labels)
-        # A plot given twice ends with its last class, like its newest history row.
-        last = {}
-        for plot, cls in pairs:
-            last[plot.pk] = cls
-            plot.label_class, plot.labeled_at = cls, now
-        counters.relabel(before, {pk: cls.pk for pk, cls in last.items()})
-        by_class: dict[int, list[int]] = {}
-        for plot_id, cls in last.items():
-            by_class.setdefault(cls.pk, []).append(plot_id)
-        # One UPDATE per class, not one per plot.
-        for cls_id, plot_ids in by_class.items():
-            Plot.objects.filter(pk__in=plot_ids).update(label_class_id=cls_id, labeled_at=now)
+        created = _save_labels(pairs, labels, now)
         if overwritten:
             from apps.audit import record
             from apps.audit.models import AuditEntry
@@ -93,6 +67,43 @@ def apply_labels(
             "labels": [{"plot": plot.pk, "class": cls.name, "colour": cls.colour} for plot, cls in pairs],
         },
     )
+    return created
+
+
+def _check_pairs(pairs: list[tuple], user, check_permission: bool) -> None:
+    """Raise ValidationError for a class not valid for its plot's type, PermissionDenied for a type ``user``
+    may not label (with ``check_permission``)."""
+    plot_types = {plot.plot_type_id: plot.plot_type for plot, _ in pairs}
+    valid = valid_class_ids(plot_types.values())
+    for plot, cls in pairs:
+        if cls.pk not in valid[plot.plot_type_id]:
+            raise ValidationError(f"{cls.name} is not a valid class for {plot.plot_type.name}")
+    if check_permission:
+        allowed = labelable_plot_type_ids(user, plot_types)
+        refused = sorted(plot_types[pt].name for pt in plot_types if pt not in allowed)
+        if refused:
+            raise PermissionDenied(f"you may not label {', '.join(refused)}")
+
+
+def _save_labels(pairs: list[tuple], labels: list[Label], now) -> list[Label]:
+    """Store the history rows and the plots' current labels, and keep the label counters; inside a transaction."""
+    from apps.labels import counters
+    from apps.plots.models import Plot
+
+    before = counters.current_classes({plot.pk for plot, _ in pairs})
+    created = Label.objects.bulk_create(labels)
+    # A plot given twice ends with its last class, like its newest history row.
+    last = {}
+    for plot, cls in pairs:
+        last[plot.pk] = cls
+        plot.label_class, plot.labeled_at = cls, now
+    counters.relabel(before, {pk: cls.pk for pk, cls in last.items()})
+    by_class: dict[int, list[int]] = {}
+    for plot_id, cls in last.items():
+        by_class.setdefault(cls.pk, []).append(plot_id)
+    # One UPDATE per class, not one per plot.
+    for cls_id, plot_ids in by_class.items():
+        Plot.objects.filter(pk__in=plot_ids).update(label_class_id=cls_id, labeled_at=now)
     return created
 
 
