@@ -124,37 +124,31 @@ def open_rcdb(url: str):
         raise SyncError(f"the RCDB at {redact(url)} is unreachable: {_first_line(exc)}") from None
 
 
-def sync(
-    experiment: Experiment,
-    url: str | None = None,
-    names: list[str] | None = None,
-    run_min: int | None = None,
-    run_max: int | None = None,
-    progress=None,
-) -> SyncResult:
-    """Copy ``names`` (default: the experiment's rcdb_conditions) from the RCDB at ``url`` (default: the
-    experiment's rcdb_url, else HYDRA_RCDB_URL) into the experiment's runs in [run_min, run_max]."""
+def _url(experiment: Experiment, url: str | None) -> str:
+    """The RCDB URL asked for, else the experiment's, else HYDRA_RCDB_URL; SyncError when none."""
     url = (url or experiment.rcdb_url or getattr(settings, "RCDB_URL", "") or "").strip()
     if not url:
         raise SyncError(
             f"no RCDB URL for {experiment.name}: set it on the experiment (admin), in HYDRA_RCDB_URL, or pass --url"
         )
+    return url
+
+
+def _names(experiment: Experiment, names: list[str] | None) -> list[str]:
+    """The condition names asked for, else the experiment's, stripped and once each; SyncError when none."""
     names = [n.strip() for n in (names or experiment.rcdb_condition_names) if n.strip()]
     names = list(dict.fromkeys(names))
     if not names:
         raise SyncError(
             f"no condition names for {experiment.name}: set 'RCDB conditions' on the experiment or pass --conditions"
         )
-    runs = Run.objects.filter(experiment=experiment).exclude(number=Run.SIMULATED)
-    if run_min is not None:
-        runs = runs.filter(number__gte=run_min)
-    if run_max is not None:
-        runs = runs.filter(number__lte=run_max)
-    result = SyncResult(experiment.name, redact(url), names)
-    numbers = list(runs.order_by("number").values_list("number", flat=True))
-    low = run_min if run_min is not None else (numbers[0] if numbers else None)
-    high = run_max if run_max is not None else (numbers[-1] if numbers else None)
+    return names
 
+
+def _read(url: str, names: list[str], low: int | None, high: int | None) -> tuple[dict[str, str], list[list]]:
+    """The value type of each condition of the RCDB, and the rows (run, *values of ``names``) in [low, high].
+
+    Raises SyncError when the RCDB cannot be read or lacks a name; no rows are read when ``low`` is None."""
     db = open_rcdb(url)
     try:
         try:
@@ -165,32 +159,35 @@ def sync(
         if missing:
             raise SyncError(f"the RCDB at {redact(url)} has no condition named {', '.join(missing)}")
         if low is None:
-            return result  # the portal has no runs in range yet
+            return known, []  # the portal has no runs in range yet
         try:
             table = db.select_values(names, run_min=low, run_max=high)
-            rows = [list(row) for row in table]
+            return known, [list(row) for row in table]
         except Exception as exc:
             raise SyncError(f"reading the RCDB at {redact(url)} failed: {_first_line(exc)}") from None
     finally:
         db.close()
 
-    result.rcdb_runs = len(rows)
-    by_number = {
-        int(row[0]): {name: _plain(v, known[name]) for name, v in zip(names, row[1:], strict=True)} for row in rows
-    }
-    result.not_in_portal = len(set(by_number) - set(numbers))
-    wanted = [n for n in numbers if n in by_number]
+
+def _merged(conditions: dict | None, values: dict) -> dict:
+    """A run's conditions with the RCDB's values in: a value of None removes the condition."""
+    merged = dict(conditions or {})
+    for name, value in values.items():
+        if value is None:
+            merged.pop(name, None)
+        else:
+            merged[name] = value
+    return merged
+
+
+def _write(runs, by_number: dict[int, dict], wanted: list[int], result: SyncResult, progress) -> None:
+    """Write the merged conditions of the ``wanted`` runs that change, ``BATCH`` runs a transaction."""
     for start in range(0, len(wanted), BATCH):
         chunk = wanted[start : start + BATCH]
         changed = []
         with transaction.atomic():
             for run in runs.filter(number__in=chunk).select_for_update().only("id", "number", "conditions"):
-                merged = dict(run.conditions or {})
-                for name, value in by_number[run.number].items():
-                    if value is None:
-                        merged.pop(name, None)
-                    else:
-                        merged[name] = value
+                merged = _merged(run.conditions, by_number[run.number])
                 if merged == (run.conditions or {}):
                     result.unchanged += 1
                     continue
@@ -202,4 +199,36 @@ def sync(
         result.updated += len(changed)
         if progress is not None:
             progress(min(start + BATCH, len(wanted)) / max(len(wanted), 1), f"{result.updated} runs updated")
+
+
+def sync(
+    experiment: Experiment,
+    url: str | None = None,
+    names: list[str] | None = None,
+    run_min: int | None = None,
+    run_max: int | None = None,
+    progress=None,
+) -> SyncResult:
+    """Copy ``names`` (default: the experiment's rcdb_conditions) from the RCDB at ``url`` (default: the
+    experiment's rcdb_url, else HYDRA_RCDB_URL) into the experiment's runs in [run_min, run_max]."""
+    url = _url(experiment, url)
+    names = _names(experiment, names)
+    runs = Run.objects.filter(experiment=experiment).exclude(number=Run.SIMULATED)
+    if run_min is not None:
+        runs = runs.filter(number__gte=run_min)
+    if run_max is not None:
+        runs = runs.filter(number__lte=run_max)
+    result = SyncResult(experiment.name, redact(url), names)
+    numbers = list(runs.order_by("number").values_list("number", flat=True))
+    low = run_min if run_min is not None else (numbers[0] if numbers else None)
+    high = run_max if run_max is not None else (numbers[-1] if numbers else None)
+    known, rows = _read(url, names, low, high)
+    if low is None:
+        return result
+    result.rcdb_runs = len(rows)
+    by_number = {
+        int(row[0]): {name: _plain(v, known[name]) for name, v in zip(names, row[1:], strict=True)} for row in rows
+    }
+    result.not_in_portal = len(set(by_number) - set(numbers))
+    _write(runs, by_number, [n for n in numbers if n in by_number], result, progress)
     return result
