@@ -91,6 +91,67 @@ def active(plot_type_id: int) -> AutoencoderModel | None:
     return AutoencoderModel.objects.filter(plot_type_id=plot_type_id, is_active=True).order_by("-created_at").first()
 
 
+def _fit(plots: list, source: str, size: tuple[int, int], options: dict, progress: Progress):
+    """Fit an autoencoder on the normal plots, the held-out share setting the threshold.
+
+    Returns ``(trained, number of plots fitted on, number held out)``.
+    """
+    from ml import autoencoder
+
+    fit_on, held_out = split(plots)
+    progress(0.02, f"loading {len(plots)} normal plots ({source}), {len(held_out)} held out for the threshold")
+    data = model_inputs.model_inputs(fit_on, size)
+    trained = autoencoder.train(
+        data,
+        latent_dim=options["latent_dim"],
+        filters=tuple(options["filters"]),
+        epochs=options["epochs"],
+        seed=options["seed"],
+        calibration=model_inputs.model_inputs(held_out, size) if held_out else None,
+        quantile=options["quantile"],
+        progress=lambda epoch, total, loss: progress(
+            0.05 + 0.6 * epoch / total, f"epoch {epoch}/{total}: loss {loss:.5f}"
+        ),
+    )
+    return trained, len(fit_on), len(held_out)
+
+
+def _metrics(trained, source: str, held_out: int, quantile: float) -> dict:
+    """What a trained autoencoder's row records about its training."""
+    return {
+        "training_set": source,
+        "held_out": held_out,
+        "quantile": quantile,
+        "epochs_run": len(trained.history.get("loss", [])),
+        "final_loss": (trained.history.get("loss") or [None])[-1],
+        "train_score_mean": float(np.mean(trained.train_scores)),
+        "train_score_max": float(np.max(trained.train_scores)),
+    }
+
+
+def _store(plot_type: PlotType, trained, *, size, options: dict, print_: str, trained_on: int, metrics: dict, job):
+    """Save the trained autoencoder's file and make its row the plot type's active one; the row."""
+    from ml import autoencoder
+
+    rel = storage.new_model_file("autoencoders", plot_type.pk)
+    autoencoder.save(trained, storage.absolute(rel), fingerprint=print_, extra=options)
+    storage.publish(rel)
+    row = storage.replace_active(
+        AutoencoderModel,
+        plot_type,
+        path=rel,
+        input_shape=[size[0], size[1], 1],
+        threshold=trained.threshold,
+        threshold_method=trained.threshold_method,
+        trained_on=trained_on,
+        fingerprint=print_,
+        metrics=metrics,
+        job=job,
+    )
+    _cache_put(storage.absolute(rel), trained.model)
+    return row
+
+
 def train(
     plot_type: PlotType,
     *,
@@ -128,45 +189,11 @@ def train(
         score_missing(current, progress=lambda f, m: progress(0.5 + 0.5 * f, m))
         return current, False
 
-    fit_on, held_out = split(plots)
-    progress(0.02, f"loading {len(plots)} normal plots ({source}), {len(held_out)} held out for the threshold")
-    data = model_inputs.model_inputs(fit_on, size)
-    trained = autoencoder.train(
-        data,
-        latent_dim=latent_dim,
-        filters=tuple(filters),
-        epochs=epochs,
-        seed=seed,
-        calibration=model_inputs.model_inputs(held_out, size) if held_out else None,
-        quantile=quantile,
-        progress=lambda epoch, total, loss: progress(
-            0.05 + 0.6 * epoch / total, f"epoch {epoch}/{total}: loss {loss:.5f}"
-        ),
+    trained, trained_on, held_out = _fit(plots, source, size, options, progress)
+    metrics = _metrics(trained, source, held_out, quantile)
+    row = _store(
+        plot_type, trained, size=size, options=options, print_=print_, trained_on=trained_on, metrics=metrics, job=job
     )
-    rel = storage.new_model_file("autoencoders", plot_type.pk)
-    autoencoder.save(trained, storage.absolute(rel), fingerprint=print_, extra=options)
-    storage.publish(rel)
-    row = storage.replace_active(
-        AutoencoderModel,
-        plot_type,
-        path=rel,
-        input_shape=[size[0], size[1], 1],
-        threshold=trained.threshold,
-        threshold_method=trained.threshold_method,
-        trained_on=len(fit_on),
-        fingerprint=print_,
-        metrics={
-            "training_set": source,
-            "held_out": len(held_out),
-            "quantile": quantile,
-            "epochs_run": len(trained.history.get("loss", [])),
-            "final_loss": (trained.history.get("loss") or [None])[-1],
-            "train_score_mean": float(np.mean(trained.train_scores)),
-            "train_score_max": float(np.max(trained.train_scores)),
-        },
-        job=job,
-    )
-    _cache_put(storage.absolute(rel), trained.model)
     score_missing(row, progress=lambda f, m: progress(0.65 + 0.35 * f, m))
     return row, True
 
