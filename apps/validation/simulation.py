@@ -106,22 +106,17 @@ def _bases(plot_type: PlotType, count: int, seed: int) -> list[_Base]:
     return out
 
 
-def simulate(
-    plot_type: PlotType,
-    modes: list[str],
-    count: int,
-    *,
-    user=None,
-    seed: int = 0,
-    campaign: str = DEFAULT_CAMPAIGN,
-) -> SimulationResult:
-    """Make ``count`` simulated Bad plots per failure mode of ``plot_type`` and ingest them."""
+def _check(modes: list[str], count: int) -> None:
+    """Raise SimulationError for an unknown or missing failure mode or a count out of range."""
     unknown = [m for m in modes if m not in FAILURE_MODES]
     if unknown or not modes:
         raise SimulationError(f"unknown failure mode(s) {unknown or modes}; valid: {', '.join(FAILURE_MODES)}")
     if not 1 <= count <= MAX_COUNT:
         raise SimulationError(f"count must be between 1 and {MAX_COUNT}")
-    exp = plot_type.experiment
+
+
+def _simulation_campaign(exp, campaign: str) -> Campaign:
+    """The experiment's simulation campaign of that name, made when missing."""
     camp, _ = Campaign.objects.get_or_create(
         experiment=exp,
         name=campaign,
@@ -132,18 +127,41 @@ def simulate(
     )
     if camp.kind != CampaignKind.SIMULATION:
         raise SimulationError(f"campaign {campaign!r} exists and is not a simulation campaign; choose another name")
+    return camp
+
+
+def _bad_class(exp) -> LabelClass:
+    """The experiment's first label class meaning Bad."""
     bad = LabelClass.objects.filter(experiment=exp, meaning=Meaning.BAD).order_by("order", "id").first()
     if bad is None:
         raise SimulationError(f"{exp} has no label class meaning Bad")
+    return bad
 
-    bases = _bases(plot_type, count, seed)
-    result = SimulationResult()
-    run0 = Run.objects.filter(experiment=exp, number=Run.SIMULATED).first()
+
+@dataclass
+class _Target:
+    """Where the simulated plots go: campaign name, run period, and the next free chunk of run 0."""
+
+    campaign: str
+    period: str
+    next_chunk: int
+
+
+def _target(plot_type: PlotType, camp: Campaign, campaign: str) -> _Target:
+    """Run 0's period (or the default) and the chunk after the campaign's last simulated one."""
+    run0 = Run.objects.filter(experiment=plot_type.experiment, number=Run.SIMULATED).first()
     next_chunk = 1 + (
         Plot.objects.filter(plot_type=plot_type, campaign=camp, run_number=Run.SIMULATED).aggregate(m=Max("chunk"))["m"]
         or 0
     )
     period = run0.run_period.name if run0 else SIMULATED_PERIOD
+    return _Target(campaign, period, next_chunk)
+
+
+def _broken_sources(plot_type, modes, count, bases, seed, target: _Target, result: SimulationResult):
+    """The images to ingest, ``count`` per mode, and per image name (mode, note, broken histogram).
+
+    A mode that cannot break these histograms is skipped (noted in ``result``)."""
     sources, meta = [], {}
     for mode in modes:
         for i in range(count):
@@ -154,22 +172,23 @@ def simulate(
                 result.skipped.append(f"{mode}: {exc}")
                 break
             data = render_png(broken, run=base.run, width=base.width, height=base.height)
-            chunk = next_chunk
-            next_chunk += 1
-            name = f"{campaign}/{plot_type.name}_{chunk:04d}.png"
+            chunk = target.next_chunk
+            target.next_chunk += 1
+            name = f"{target.campaign}/{plot_type.name}_{chunk:04d}.png"
             ref = PlotRef(
-                plot_type=plot_type.name, run=Run.SIMULATED, run_period=period, chunk=chunk, campaign=campaign
+                plot_type=plot_type.name,
+                run=Run.SIMULATED,
+                run_period=target.period,
+                chunk=chunk,
+                campaign=target.campaign,
             )
             sources.append(Source(name=name, ref=ref, data=data))
             meta[name] = (mode, f"simulated {mode} from {base.source}", broken)
-    if not sources:
-        raise SimulationError("nothing to make: " + "; ".join(result.skipped))
-    with Ingestor(exp, campaign=campaign, workers=1) as ingestor:
-        report = ingestor.ingest(sources)
-    rejected = [f"{o.name}: {o.reason}" for o in report.rejected]
-    if rejected:
-        result.skipped.extend(rejected)
-    made = [(o.plot, *meta[o.name]) for o in report.outcomes if o.status == "new"]
+    return sources, meta
+
+
+def _mark_simulated(made, bad: LabelClass, user, result: SimulationResult) -> None:
+    """Mark the new plots as simulated failures, keep their broken histograms, and label them Bad."""
     with transaction.atomic():
         for plot, mode, note, broken in made:
             plot.simulated_failure = mode
@@ -185,4 +204,32 @@ def simulate(
             result.plots.append(plot)
         if result.plots:
             apply_labels([(p, bad) for p in result.plots], user=user, comment="simulated failure")
+
+
+def simulate(
+    plot_type: PlotType,
+    modes: list[str],
+    count: int,
+    *,
+    user=None,
+    seed: int = 0,
+    campaign: str = DEFAULT_CAMPAIGN,
+) -> SimulationResult:
+    """Make ``count`` simulated Bad plots per failure mode of ``plot_type`` and ingest them."""
+    _check(modes, count)
+    exp = plot_type.experiment
+    camp = _simulation_campaign(exp, campaign)
+    bad = _bad_class(exp)
+    bases = _bases(plot_type, count, seed)
+    result = SimulationResult()
+    sources, meta = _broken_sources(plot_type, modes, count, bases, seed, _target(plot_type, camp, campaign), result)
+    if not sources:
+        raise SimulationError("nothing to make: " + "; ".join(result.skipped))
+    with Ingestor(exp, campaign=campaign, workers=1) as ingestor:
+        report = ingestor.ingest(sources)
+    rejected = [f"{o.name}: {o.reason}" for o in report.rejected]
+    if rejected:
+        result.skipped.extend(rejected)
+    made = [(o.plot, *meta[o.name]) for o in report.outcomes if o.status == "new"]
+    _mark_simulated(made, bad, user, result)
     return result
