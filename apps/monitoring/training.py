@@ -128,6 +128,26 @@ def run_training(model_id: int, job, activate: bool | None = None, classify: boo
 
 def _train(model: ClassifierModel, job, activate: bool | None, classify: bool = False) -> ClassifierModel:
     hp = HyperParameters.from_dict(model.hyper_parameters)
+    result = _fit(model, job, hp)
+    resumed = f"; resumed after epoch {result.resumed_from}" if result.resumed_from else ""
+    job.report(0.93, f"trained in {result.seconds:.0f} s (best epoch {result.best_epoch}{resumed}); evaluating")
+    shape = result.hyper_parameters.resolved_input_shape()
+    tested = result.split.test or result.split.validation
+    evaluated_on = "test" if result.split.test else "validation"
+    metrics = _evaluate(result.model, tested, result.classes, shape, hp.bad_class, hp.target_precision)
+    relpath = model_relpath(model)
+    info = _save_model_file(result, metrics, shape, hp, relpath)
+    _store_trained(model, result, metrics, info, shape, relpath, evaluated_on)
+    gate = _gate(model, metrics, hp.bad_class)
+    model.metrics = {**model.metrics, "gate": gate}
+    model.save(update_fields=["metrics"])
+    should_activate = _activate_after_training(model, gate, activate, classify)
+    _finish_training_job(job, model, result, metrics, gate, evaluated_on, activate, should_activate)
+    return model
+
+
+def _fit(model: ClassifierModel, job, hp: HyperParameters):
+    """Train on the labeled plots of the model's plot types, from its parent if it has one, reporting each epoch."""
     examples = local_examples(training_examples(model_plot_types(model)))
     excluded = excluded_classes(model.plot_type)
     job.report(0.01, f"{len(examples)} labeled plots; training {hp.architecture} for up to {hp.epochs} epochs")
@@ -143,7 +163,7 @@ def _train(model: ClassifierModel, job, activate: bool | None, classify: bool = 
         job.report(0.02 + 0.9 * p.epoch / p.epochs, message, epoch=p.epoch, epochs=p.epochs, history=p.history)
 
     # A worker killed mid-training leaves the state of its last epoch here; the next attempt continues from it.
-    result = train(
+    return train(
         examples,
         hp,
         excluded=excluded,
@@ -152,13 +172,10 @@ def _train(model: ClassifierModel, job, activate: bool | None, classify: bool = 
         progress=progress,
         checkpoint_dir=model.checkpoint_path(),
     )
-    resumed = f"; resumed after epoch {result.resumed_from}" if result.resumed_from else ""
-    job.report(0.93, f"trained in {result.seconds:.0f} s (best epoch {result.best_epoch}{resumed}); evaluating")
-    shape = result.hyper_parameters.resolved_input_shape()
-    tested = result.split.test or result.split.validation
-    evaluated_on = "test" if result.split.test else "validation"
-    metrics = _evaluate(result.model, tested, result.classes, shape, hp.bad_class, hp.target_precision)
-    relpath = model_relpath(model)
+
+
+def _save_model_file(result, metrics: dict, shape, hp: HyperParameters, relpath: str) -> model_files.ModelInfo:
+    """Write the trained model with its description to ``relpath`` in storage; returns the description."""
     info = model_files.ModelInfo(
         label_map=result.classes,
         input_shape=list(shape),
@@ -171,7 +188,11 @@ def _train(model: ClassifierModel, job, activate: bool | None, classify: bool = 
         },
     )
     files.save_model(lambda path: model_files.save(result.model, path, info), relpath)
+    return info
 
+
+def _store_trained(model: ClassifierModel, result, metrics: dict, info, shape, relpath: str, evaluated_on: str) -> None:
+    """Record the training's outcome on the model row, mark it ready and drop its checkpoint."""
     model.label_map = result.classes
     model.class_ids = _class_ids(model, result.classes)
     model.input_shape = list(shape)
@@ -200,9 +221,10 @@ def _train(model: ClassifierModel, job, activate: bool | None, classify: bool = 
     model.error = ""
     model.save()
     model.remove_checkpoint()
-    gate = _gate(model, metrics, hp.bad_class)
-    model.metrics = {**model.metrics, "gate": gate}
-    model.save(update_fields=["metrics"])
+
+
+def _activate_after_training(model: ClassifierModel, gate: dict, activate: bool | None, classify: bool) -> bool:
+    """Activate the model for the plot types its gate passes; whether it was activated."""
     # Activation after training is always gated (apps.monitoring.gating); False never activates.
     targets = gating.passing_types(gate) if activate is not False else []
     should_activate = bool(targets)
@@ -214,6 +236,12 @@ def _train(model: ClassifierModel, job, activate: bool | None, classify: bool = 
             if classify:
                 # The plots already stored get their first verdicts too, not only new ones.
                 services.queue_unclassified(targets, user=model.created_by)
+    return should_activate
+
+
+def _finish_training_job(
+    job, model: ClassifierModel, result, metrics: dict, gate: dict, evaluated_on: str, activate, should_activate: bool
+) -> None:
     accuracy = metrics["accuracy"]
     summary = (
         f"{model} ready: accuracy {accuracy:.3f} on {metrics['tested_on']} {evaluated_on} plots"
@@ -231,7 +259,6 @@ def _train(model: ClassifierModel, job, activate: bool | None, classify: bool = 
         activated=should_activate,
         gate={"worse": gate["worse"], "reasons": gate["reasons"]},
     )
-    return model
 
 
 def _gate(model: ClassifierModel, metrics: dict, bad_class: str) -> dict:
