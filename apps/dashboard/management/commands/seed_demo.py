@@ -75,22 +75,44 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, runs, seed, experiment, if_empty, workers, train=False, **options):
-        from ml.synthetic import DEMO_PLOT_TYPES, choose_failure
+        from ml.synthetic import DEMO_PLOT_TYPES
 
         background = options.get("train_in_background", False) and not train
         if if_empty and Plot.objects.filter(experiment__name=experiment).exists():
             self.stdout.write(f"{experiment} already has plots; nothing to do.")
             self._alarm_rules(Experiment.objects.get(name=experiment))
-            if train:
-                self._train(experiment)
-            if background:
-                self._train_in_background(experiment)
+            self._then_train(experiment, train, background)
             return
         started = time.perf_counter()
         exp, plot_types, campaigns = self._structure(experiment, DEMO_PLOT_TYPES)
         users = self._users(exp)
         run_numbers = [FIRST_RUN + i for i in range(runs)]
         self._runs(exp, run_numbers, seed)
+        jobs, truth = self._render_jobs(run_numbers, seed)
+        total = len(jobs) * len(campaigns)
+        self.stdout.write(f"rendering {total} plots for {runs} runs x {len(DEMO_PLOT_TYPES)} plot types x 2 campaigns")
+        labels = self._render_and_ingest(exp, campaigns, jobs, total, workers or os.cpu_count() or 1)
+        self._finish(exp, plot_types, campaigns, labels, truth, users, seed)
+        self._alarm_rules(exp)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"demo ready: {Plot.objects.filter(experiment=exp).count()} plots, "
+                f"{Plot.objects.filter(experiment=exp, label_class__isnull=False).count()} labeled, "
+                f"in {time.perf_counter() - started:.0f} s. Log in as demo / demo-password."
+            )
+        )
+        self._then_train(experiment, train, background)
+
+    def _then_train(self, experiment, train: bool, background: bool) -> None:
+        if train:
+            self._train(experiment)
+        if background:
+            self._train_in_background(experiment)
+
+    @staticmethod
+    def _render_jobs(run_numbers: list[int], seed: int):
+        """One render job per run and demo plot type, and the failure chosen for each (the truth)."""
+        from ml.synthetic import DEMO_PLOT_TYPES, choose_failure
 
         jobs, truth = [], {}
         for number in run_numbers:
@@ -98,10 +120,10 @@ class Command(BaseCommand):
                 failure = choose_failure(demo, number, seed)
                 truth[(demo.name, number)] = failure
                 jobs.append((demo.name, number, seed, failure))
-        total = len(jobs) * len(campaigns)
-        self.stdout.write(f"rendering {total} plots for {runs} runs x {len(DEMO_PLOT_TYPES)} plot types x 2 campaigns")
+        return jobs, truth
 
-        workers = workers or os.cpu_count() or 1
+    def _render_and_ingest(self, exp, campaigns, jobs, total: int, workers: int) -> dict[tuple[str, int], str]:
+        """Render every job once per campaign (in ``workers`` processes) and ingest the images in batches of 200."""
         labels: dict[tuple[str, int], str] = {}
         with Ingestor(exp, campaign=ONLINE) as ingestor:
             pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn")) if workers > 1 else None
@@ -127,20 +149,7 @@ class Command(BaseCommand):
             finally:
                 if pool:
                     pool.shutdown()
-
-        self._finish(exp, plot_types, campaigns, labels, truth, users, seed)
-        self._alarm_rules(exp)
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"demo ready: {Plot.objects.filter(experiment=exp).count()} plots, "
-                f"{Plot.objects.filter(experiment=exp, label_class__isnull=False).count()} labeled, "
-                f"in {time.perf_counter() - started:.0f} s. Log in as demo / demo-password."
-            )
-        )
-        if train:
-            self._train(experiment)
-        if background:
-            self._train_in_background(experiment)
+        return labels
 
     def _train_in_background(self, experiment):
         """Queue the default model's training once: only while the experiment has no model at all."""
