@@ -103,37 +103,46 @@ def ldap_settings() -> dict:
             ldap.OPT_REFERRALS: 0,
         },
     }
-    template = env_str("HYDRA_LDAP_USER_DN_TEMPLATE")
-    if template:
-        settings["AUTH_LDAP_USER_DN_TEMPLATE"] = template
-    else:
-        base = env_str("HYDRA_LDAP_USER_SEARCH_BASE")
-        if not base:
-            raise ImproperlyConfigured(
-                "set HYDRA_LDAP_USER_SEARCH_BASE (or HYDRA_LDAP_USER_DN_TEMPLATE) for LDAP login"
-            )
-        user_filter = env_str("HYDRA_LDAP_USER_FILTER", "(uid=%(user)s)")
-        settings["AUTH_LDAP_USER_SEARCH"] = config.LDAPSearch(base, ldap.SCOPE_SUBTREE, user_filter)
-
-    group_base = env_str("HYDRA_LDAP_GROUP_SEARCH_BASE")
-    if group_base:
-        kind = env_str("HYDRA_LDAP_GROUP_TYPE", "groupOfNames")
-        if kind not in GROUP_TYPES:
-            raise ImproperlyConfigured(f"HYDRA_LDAP_GROUP_TYPE must be one of {', '.join(GROUP_TYPES)}, got {kind!r}")
-        class_name, object_filter = GROUP_TYPES[kind]
-        settings["AUTH_LDAP_GROUP_SEARCH"] = config.LDAPSearch(group_base, ldap.SCOPE_SUBTREE, object_filter)
-        settings["AUTH_LDAP_GROUP_TYPE"] = getattr(config, class_name)()
-        settings["AUTH_LDAP_FIND_GROUP_PERMS"] = False
-        required = env_dn_list("HYDRA_LDAP_REQUIRE_GROUP")
-        if required:
-            # Membership of any one of them is enough.
-            settings["AUTH_LDAP_REQUIRE_GROUP"] = reduce(operator.or_, map(config.LDAPGroupQuery, required))
-        settings["HYDRA_LDAP_REQUIRE_GROUPS"] = required
-        # Checked by apps.accounts.ldap_backend (django-auth-ldap takes a single deny group only).
-        settings["HYDRA_LDAP_DENY_GROUPS"] = env_dn_list("HYDRA_LDAP_DENY_GROUP")
-    elif env_str("HYDRA_LDAP_REQUIRE_GROUP") or env_str("HYDRA_LDAP_DENY_GROUP"):
-        raise ImproperlyConfigured("HYDRA_LDAP_REQUIRE_GROUP / DENY_GROUP need HYDRA_LDAP_GROUP_SEARCH_BASE")
-
+    settings.update(_user_lookup(ldap, config))
+    settings.update(_group_settings(ldap, config))
     # {"cn=hydra-experts,ou=groups,dc=lab,dc=org": "Detector expert", ...}: directory group → role.
     settings["HYDRA_LDAP_ROLE_MAP"] = env_json("HYDRA_LDAP_ROLE_MAP", {})
+    return settings
+
+
+def _user_lookup(ldap, config) -> dict:
+    """How a user's entry is found: a DN template, else a search under HYDRA_LDAP_USER_SEARCH_BASE."""
+    template = env_str("HYDRA_LDAP_USER_DN_TEMPLATE")
+    if template:
+        return {"AUTH_LDAP_USER_DN_TEMPLATE": template}
+    base = env_str("HYDRA_LDAP_USER_SEARCH_BASE")
+    if not base:
+        raise ImproperlyConfigured("set HYDRA_LDAP_USER_SEARCH_BASE (or HYDRA_LDAP_USER_DN_TEMPLATE) for LDAP login")
+    user_filter = env_str("HYDRA_LDAP_USER_FILTER", "(uid=%(user)s)")
+    return {"AUTH_LDAP_USER_SEARCH": config.LDAPSearch(base, ldap.SCOPE_SUBTREE, user_filter)}
+
+
+def _group_settings(ldap, config) -> dict:
+    """The group search, its type and the require and deny groups; none without HYDRA_LDAP_GROUP_SEARCH_BASE."""
+    group_base = env_str("HYDRA_LDAP_GROUP_SEARCH_BASE")
+    if not group_base:
+        if env_str("HYDRA_LDAP_REQUIRE_GROUP") or env_str("HYDRA_LDAP_DENY_GROUP"):
+            raise ImproperlyConfigured("HYDRA_LDAP_REQUIRE_GROUP / DENY_GROUP need HYDRA_LDAP_GROUP_SEARCH_BASE")
+        return {}
+    kind = env_str("HYDRA_LDAP_GROUP_TYPE", "groupOfNames")
+    if kind not in GROUP_TYPES:
+        raise ImproperlyConfigured(f"HYDRA_LDAP_GROUP_TYPE must be one of {', '.join(GROUP_TYPES)}, got {kind!r}")
+    class_name, object_filter = GROUP_TYPES[kind]
+    settings = {
+        "AUTH_LDAP_GROUP_SEARCH": config.LDAPSearch(group_base, ldap.SCOPE_SUBTREE, object_filter),
+        "AUTH_LDAP_GROUP_TYPE": getattr(config, class_name)(),
+        "AUTH_LDAP_FIND_GROUP_PERMS": False,
+    }
+    required = env_dn_list("HYDRA_LDAP_REQUIRE_GROUP")
+    if required:
+        # Membership of any one of them is enough.
+        settings["AUTH_LDAP_REQUIRE_GROUP"] = reduce(operator.or_, map(config.LDAPGroupQuery, required))
+    settings["HYDRA_LDAP_REQUIRE_GROUPS"] = required
+    # Checked by apps.accounts.ldap_backend (django-auth-ldap takes a single deny group only).
+    settings["HYDRA_LDAP_DENY_GROUPS"] = env_dn_list("HYDRA_LDAP_DENY_GROUP")
     return settings
