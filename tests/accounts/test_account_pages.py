@@ -92,3 +92,12 @@ def test_the_people_page_queries_do_not_grow_with_people(client, django_assert_m
     with django_assert_max_num_queries(len(small.captured_queries)):
         client.get(reverse("people"))
     assert Group.objects.get(name="Labeler").user_set.count() == 15
+
+
+def test_the_people_page_writes_last_seen_as_small_muted_metadata(client):
+    from django.utils import timezone
+
+    factories.user("seenbefore", first_name="Ada", last_name="Seen", last_login=timezone.now())
+    client.force_login(factories.user(roles=["Admin"]))
+    html = client.get(reverse("people")).content.decode()
+    assert '<th scope="row">seenbefore<div class="small muted">Ada Seen · last seen ' in html
