@@ -27,6 +27,14 @@
   document.getElementById("zoom-fit").addEventListener("click", () => setZoom(0));
   image.addEventListener("click", () => setZoom(viewer.classList.contains("zoomed") ? 0 : 200));
 
+  // The neighbouring runs scroll sideways: centre this plot's run in the strip (the page stays put).
+  const strip = document.querySelector(".strip");
+  const here = strip && strip.querySelector('[aria-current="true"]');
+  if (here && strip.scrollWidth > strip.clientWidth) {
+    const offset = here.getBoundingClientRect().left - strip.getBoundingClientRect().left;
+    strip.scrollLeft += offset - (strip.clientWidth - here.offsetWidth) / 2;
+  }
+
   function showLabel(cls, who) {
     current.textContent = "";
     const pill = document.createElement("span");

@@ -83,3 +83,19 @@ def test_the_label_hotkeys_still_work_after_a_click_on_a_checkbox_or_a_slider(pa
     page.keyboard.press("g")
     expect(page.locator("#current-label")).to_contain_text("Good")
     assert Plot.objects.get(pk=plot.pk).label_class.name == "Good"
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_neighbouring_runs_strip_shows_the_current_run_whole(page, width):
+    world = demo.build(runs=13)
+    middle = world.plots[(world.types[0].name, demo.FIRST_RUN + 6)]
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"/plots/{middle.pk}/")
+    strip = page.locator("nav.strip")
+    here = strip.locator('a[aria-current="true"]')
+    expect(here).to_contain_text(str(demo.FIRST_RUN + 6))
+    box, inner = strip.bounding_box(), here.bounding_box()
+    assert page.evaluate("() => document.querySelector('nav.strip').scrollWidth") > box["width"]
+    # The outline (3 px, 1 px off the tile) inside the strip's box too: nothing of the current run is clipped.
+    assert box["x"] <= inner["x"] - 4 and inner["x"] + inner["width"] + 4 <= box["x"] + box["width"]
+    assert box["y"] <= inner["y"] - 4
