@@ -46,7 +46,9 @@ def plot_type_detail(request, pk: int):
         "classes": list(pt.valid_label_classes().order_by("order", "name")),
         # Newest runs come off the (plot type, run) index.
         "recent": list(
-            Plot.objects.filter(plot_type=pt).select_related("label_class").order_by("-run_number", "-id")[:RECENT]
+            Plot.objects.filter(plot_type=pt)
+            .select_related("label_class", "campaign")
+            .order_by("-run_number", "-id")[:RECENT]
         ),
         "revisions": list(DescriptionRevision.objects.filter(plot_type=pt).select_related("author")[:20]),
         "questions": list(questions[:50]),

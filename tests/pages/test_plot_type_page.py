@@ -27,6 +27,19 @@ def test_the_page_shows_description_reference_expert_classes_and_recent_plots(cl
     assert [p.run_number for p in response.context["recent"]] == [1005, 1004, 1003, 1002, 1001]
 
 
+def test_latest_runs_name_each_plots_campaign_so_a_run_seen_twice_is_told_apart(client, scene):
+    import re
+
+    html = client.get(url(scene.fcal)).content.decode()
+    strip = html.split('aria-label="Latest plots of FCAL_occupancy"', 1)[1].split("</nav>", 1)[0]
+    tiles = re.findall(r'<a href="[^"]+"[^>]*>.*?</a>', strip)
+    assert len(tiles) == 6
+    twice = [t for t in tiles if "<span>1003<" in t]
+    assert len(twice) == 2
+    assert {re.search(r'class="strip-campaign">([^<]+)<', t).group(1) for t in twice} == {"online", "recon-ver02"}
+    assert all('class="strip-campaign">' in t for t in tiles)
+
+
 def test_markdown_never_passes_raw_html_or_script_links():
     html = str(render_markdown("<script>alert(1)</script>\n\n<img src=x onerror=alert(1)>\n\n[x](javascript:alert(1))"))
     assert "<script" not in html and "<img" not in html and "javascript:" not in html
@@ -38,6 +51,8 @@ def test_viewers_see_no_edit_link_and_cannot_edit(client, scene):
     client.force_login(viewer)
     assert b"/edit/" not in client.get(url(scene.cdc)).content
     assert client.post(reverse("plot-type-edit", args=[scene.cdc.pk]), {"description": "x"}).status_code == 403
+    assert PlotType.objects.get(pk=scene.cdc.pk).description == ""
+    assert not DescriptionRevision.objects.exists()
 
 
 def test_anonymous_editing_goes_to_the_login_page(client, scene):
@@ -78,6 +93,7 @@ def test_anyone_logged_in_asks_and_experts_answer(client, scene, expert):
     question = Question.objects.get()
     assert question.author == asker
     assert client.post(reverse("question-answer", args=[question.pk]), {"text": "no"}).status_code == 403
+    assert not Answer.objects.exists()
     client.force_login(expert)
     assert client.post(reverse("question-answer", args=[question.pk]), {"text": "Yes, known."}).status_code == 302
     assert Answer.objects.get().author == expert
