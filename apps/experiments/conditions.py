@@ -5,12 +5,10 @@
 
 An expression is read by a tokenizer and a recursive-descent parser (never ``eval``, never
 Python's own parser); a bad one raises ``ConditionError`` whose message says at which character
-it failed and why. A parsed expression answers two ways with the same meaning:
-
-- ``expression.q()``: a ``Q`` on ``Run`` made of id subqueries on the indexed ``RunCondition``
-  table (one row per run and condition name), so the database chooses runs without reading the
-  runs' JSON;
-- ``expression.matches(conditions)``: the same test on one run's ``conditions`` dict in Python.
+it failed and why. A parsed expression is a tree of ``apps.experiments.condition_tree`` that
+answers two ways with the same meaning: ``expression.q()``, a ``Q`` on ``Run`` read from the
+indexed ``RunCondition`` table, and ``expression.matches(conditions)``, the same test on one run's
+``conditions`` dict in Python. What a run may carry is ``apps.experiments.condition_values``.
 
 Meaning: ``name op value`` holds for a run that has the condition with a value of the literal's
 kind (numbers and booleans compare as numbers, true = 1; strings compare without regard to case)
@@ -23,23 +21,16 @@ from __future__ import annotations
 
 import math
 import re
-from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from functools import lru_cache
 
-from django.db.models import Q
+from apps.experiments.condition_tree import BoolOp, Compare, Flag, In, Node, Not
+from apps.experiments.condition_values import KEYWORDS, MAX_TEXT, NAME, NAME_MAX
 
 MAX_LENGTH = 2000
 MAX_TERMS = 64
 MAX_DEPTH = 32
-# Longer strings stay in Run.conditions but are not indexed, so they never match a string literal.
-MAX_TEXT = 255
-NAME_MAX = 100
-# What one run may carry (API, sidecar files).
-MAX_CONDITIONS = 500
-MAX_VALUE_LENGTH = 10_000
 
-KEYWORDS = {"and", "or", "not", "in", "true", "false"}
 OPERATORS = ("==", "!=", "<=", ">=", "<", ">")
 ORDERING = ("<", "<=", ">", ">=")
 
@@ -71,7 +62,6 @@ class Token:
 
 
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
 
 
 def tokenize(text: str) -> list[Token]:
@@ -107,7 +97,7 @@ def tokenize(text: str) -> list[Token]:
             i = end
             continue
         m = _NUMBER.match(text, i)
-        if m and (c.isdigit() or c == "." or (c in "+-" and not _NAME.match(text, i + 1))):
+        if m and (c.isdigit() or c == "." or (c in "+-" and not NAME.match(text, i + 1))):
             try:
                 number = float(m.group())
             except ValueError:  # pragma: no cover - the pattern only matches floats
@@ -117,7 +107,7 @@ def tokenize(text: str) -> list[Token]:
             tokens.append(Token("number", number, i))
             i = m.end()
             continue
-        m = _NAME.match(text, i)
+        m = NAME.match(text, i)
         if m:
             word = m.group()
             if word.lower() in KEYWORDS:
@@ -148,198 +138,6 @@ def _read_string(text: str, start: int) -> tuple[str, int]:
         out.append(c)
         i += 1
     raise ConditionError("the string is not closed", start, text)
-
-
-# ---------------------------------------------------------------------------------------- tree
-
-
-def _text_key(value: str) -> str:
-    return value.casefold()
-
-
-def _as_number(value):
-    """A run's value as a number (booleans are 1 and 0), or None for other kinds."""
-    if isinstance(value, bool):
-        return 1.0 if value else 0.0
-    if isinstance(value, (int, float)):
-        try:
-            number = float(value)
-        except OverflowError:  # an integer beyond a float's range
-            return None
-        return number if math.isfinite(number) else None
-    return None
-
-
-def _as_text(value):
-    if isinstance(value, str) and len(value) <= MAX_TEXT:
-        return _text_key(value)
-    return None
-
-
-class Node(ABC):
-    @abstractmethod
-    def q(self) -> Q:
-        """A Q on Run: the runs this node chooses, as id subqueries on RunCondition."""
-
-    @abstractmethod
-    def run_ids(self, universe: frozenset[int]) -> set[int]:
-        """The ids among ``universe`` this node chooses: one index-only scan of RunCondition per
-        comparison, the and/or/not done on sets (fast where a multi-way semi-join is not)."""
-
-    @abstractmethod
-    def matches(self, conditions: dict) -> bool:
-        """Whether a run with ``conditions`` is chosen (the same answer as ``q``, in Python)."""
-
-    @abstractmethod
-    def names(self) -> set[str]:
-        """The condition names the node reads."""
-
-
-def _condition_rows():
-    from apps.experiments.models import RunCondition
-
-    return RunCondition.objects.all()
-
-
-class Leaf(Node):
-    """A comparison on one condition: ``rows()`` is its Q on RunCondition."""
-
-    @abstractmethod
-    def rows(self) -> Q:
-        """The Q on RunCondition rows of this comparison."""
-
-    def q(self) -> Q:
-        return Q(pk__in=_condition_rows().filter(self.rows(), name=self.name).values("run_id"))
-
-    def run_ids(self, universe: frozenset[int]) -> set[int]:
-        found = _condition_rows().filter(self.rows(), name=self.name).values_list("run_id", flat=True)
-        return {pk for pk in found.iterator(chunk_size=20_000) if pk in universe}
-
-
-@dataclass(frozen=True)
-class Compare(Leaf):
-    name: str
-    op: str
-    value: object  # float or str
-
-    def rows(self) -> Q:
-        # != is a pair of ranges so that it stays on the (name, number) or (name, text) index.
-        if isinstance(self.value, str):
-            key = _text_key(self.value)
-            return Q(text=key) if self.op == "==" else Q(text__lt=key) | Q(text__gt=key)
-        v = self.value
-        if self.op == "!=":
-            return Q(number__lt=v) | Q(number__gt=v)
-        lookup = {"==": "number", "<": "number__lt", "<=": "number__lte", ">": "number__gt", ">=": "number__gte"}
-        return Q(**{lookup[self.op]: v})
-
-    def matches(self, conditions: dict) -> bool:
-        if self.name not in conditions:
-            return False
-        raw = conditions[self.name]
-        if isinstance(self.value, str):
-            have = _as_text(raw)
-            if have is None:
-                return False
-            want = _text_key(self.value)
-            return have == want if self.op == "==" else have != want
-        have = _as_number(raw)
-        if have is None:
-            return False
-        return {
-            "==": have == self.value,
-            "!=": have != self.value,
-            "<": have < self.value,
-            "<=": have <= self.value,
-            ">": have > self.value,
-            ">=": have >= self.value,
-        }[self.op]
-
-    def names(self) -> set[str]:
-        return {self.name}
-
-
-@dataclass(frozen=True)
-class In(Leaf):
-    name: str
-    values: tuple
-
-    def rows(self) -> Q:
-        numbers = sorted({v for v in self.values if not isinstance(v, str)})
-        texts = sorted({_text_key(v) for v in self.values if isinstance(v, str)})
-        rows = Q()
-        if numbers:
-            rows |= Q(number__in=numbers)
-        if texts:
-            rows |= Q(text__in=texts)
-        return rows
-
-    def matches(self, conditions: dict) -> bool:
-        return any(Compare(self.name, "==", v).matches(conditions) for v in self.values)
-
-    def names(self) -> set[str]:
-        return {self.name}
-
-
-@dataclass(frozen=True)
-class Flag(Leaf):
-    name: str
-
-    def rows(self) -> Q:
-        return Q(number__lt=0) | Q(number__gt=0)
-
-    def matches(self, conditions: dict) -> bool:
-        value = _as_number(conditions.get(self.name))
-        return value is not None and value != 0
-
-    def names(self) -> set[str]:
-        return {self.name}
-
-
-@dataclass(frozen=True)
-class Not(Node):
-    operand: Node
-
-    def q(self) -> Q:
-        return ~self.operand.q()
-
-    def run_ids(self, universe: frozenset[int]) -> set[int]:
-        return set(universe - self.operand.run_ids(universe))
-
-    def matches(self, conditions: dict) -> bool:
-        return not self.operand.matches(conditions)
-
-    def names(self) -> set[str]:
-        return self.operand.names()
-
-
-@dataclass(frozen=True)
-class BoolOp(Node):
-    op: str  # and, or
-    operands: tuple
-
-    def q(self) -> Q:
-        result = self.operands[0].q()
-        for operand in self.operands[1:]:
-            result = (result & operand.q()) if self.op == "and" else (result | operand.q())
-        return result
-
-    def run_ids(self, universe: frozenset[int]) -> set[int]:
-        if self.op == "or":
-            return set().union(*(o.run_ids(universe) for o in self.operands))
-        chosen = self.operands[0].run_ids(universe)
-        for operand in self.operands[1:]:
-            if not chosen:
-                break
-            chosen &= operand.run_ids(frozenset(chosen))
-        return chosen
-
-    def matches(self, conditions: dict) -> bool:
-        results = (o.matches(conditions) for o in self.operands)
-        return all(results) if self.op == "and" else any(results)
-
-    def names(self) -> set[str]:
-        return set().union(*(o.names() for o in self.operands))
 
 
 # ---------------------------------------------------------------------------------------- parser
@@ -481,41 +279,3 @@ def validate(text: str) -> str:
     if text:
         parse(text)
     return text
-
-
-# ---------------------------------------------------------------------------------------- values
-
-
-def index_values(value) -> tuple[float | None, str | None] | None:
-    """The (number, text) a condition value is indexed under, or None for a value not indexed."""
-    number = _as_number(value)
-    if number is not None:
-        return number, None
-    text = _as_text(value)
-    return (None, text) if text is not None else None
-
-
-def check_conditions(value) -> dict:
-    """A run's conditions as sent by a client or a sidecar file: a flat JSON object of scalars.
-
-    Returns the dict; raises ValueError with a message naming the first offending key.
-    """
-    if not isinstance(value, dict):
-        raise ValueError("conditions must be a JSON object of name: value")
-    if len(value) > MAX_CONDITIONS:
-        raise ValueError(f"at most {MAX_CONDITIONS} conditions per run")
-    for key, item in value.items():
-        if not isinstance(key, str) or not _NAME.fullmatch(key) or key.lower() in KEYWORDS or len(key) > NAME_MAX:
-            raise ValueError(
-                f"condition name {str(key)[:60]!r} must start with a letter or _ and hold only letters, "
-                f"digits, _ and . (at most {NAME_MAX} characters, not a keyword)"
-            )
-        if item is not None and not isinstance(item, (str, int, float, bool)):
-            raise ValueError(f"condition {key!r} must be a number, a string, true, false or null, not a list or object")
-        if isinstance(item, float) and not math.isfinite(item):
-            raise ValueError(f"condition {key!r} must be a finite number")
-        if isinstance(item, int) and not isinstance(item, bool) and abs(item) >= 2**63:
-            raise ValueError(f"condition {key!r} is too large (at most 2**63 - 1 in size)")
-        if isinstance(item, str) and len(item) > MAX_VALUE_LENGTH:
-            raise ValueError(f"condition {key!r} is longer than {MAX_VALUE_LENGTH} characters")
-    return value

@@ -123,7 +123,7 @@ class Run(models.Model):
             index_conditions([self])
 
     def clean(self):
-        from apps.experiments.conditions import check_conditions
+        from apps.experiments.condition_values import check_conditions
 
         super().clean()
         try:

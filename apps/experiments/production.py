@@ -22,7 +22,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
-from apps.experiments.conditions import ConditionError, Node, index_values, parse
+from apps.experiments.condition_tree import Node
+from apps.experiments.condition_values import index_values
+from apps.experiments.conditions import ConditionError, parse
 from apps.experiments.models import Experiment, Run, RunCondition
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 
-from apps.experiments.conditions import check_conditions
+from apps.experiments.condition_values import check_conditions
 from apps.experiments.models import Run
 from apps.plots.sources import Outcome
 

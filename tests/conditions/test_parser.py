@@ -2,7 +2,8 @@
 
 import pytest
 
-from apps.experiments.conditions import ConditionError, check_conditions, parse, tokenize
+from apps.experiments.condition_values import check_conditions
+from apps.experiments.conditions import ConditionError, parse, tokenize
 from apps.experiments.production import matching_runs, run_ids_matching
 from tests import factories as f
 

@@ -1,7 +1,7 @@
 from django.utils.text import slugify
 from rest_framework import serializers
 
-from apps.experiments.conditions import check_conditions
+from apps.experiments.condition_values import check_conditions
 from apps.experiments.models import Campaign, Experiment, Run, RunPeriod
 
 
