@@ -154,36 +154,52 @@ def _flickering(rule: Rule, history: list[RunVerdict]) -> bool:
 
 
 def _apply(rule: Rule, type_id: int, history: list[RunVerdict], alarm: Alarm | None, now, seen: list) -> int:
-    newest = history[0]
     flicker = _flickering(rule, history)
     window = history[: rule.flicker_window]
     if alarm is not None:
-        calm = len(history) >= rule.clear_after and all(h.state == "good" for h in history[: rule.clear_after])
-        if calm and not flicker:
-            why = f"{rule.clear_after} Good runs in a row (to run {newest.number})"
-            services.resolve(alarm, why=why, last_run=newest.number, now=now)
-            return 0
-        fields = []
-        if newest.number > (alarm.last_run or 0):
-            alarm.last_run, alarm.last_seen_at = newest.number, now
-            fields += ["last_run", "last_seen_at"]
-        if flicker and alarm.reason != Reason.FLICKER:
-            with transaction.atomic():
-                alarm.reason = Reason.FLICKER
-                alarm.summary = _flicker_summary(window)
-                alarm.plot_ids = [p for h in window for p in h.plot_ids]
-                fields += ["reason", "summary", "plot_ids"]
-                services._event(alarm, EventKind.FLICKER, alarm.summary, runs=[h.number for h in window])
-                services._announce(alarm, "flicker")
-        elif flicker:
-            # Still flickering: the newest runs' plots join those to review.
-            merged = list(dict.fromkeys([p for h in window for p in h.plot_ids] + list(alarm.plot_ids)))[:500]
-            if merged != alarm.plot_ids:
-                alarm.plot_ids = merged
-                fields.append("plot_ids")
-        if fields:
-            seen.append((alarm, fields))
+        _update_open(rule, history, alarm, now, seen, flicker, window)
         return 0
+    return _fire_if_met(rule, type_id, history, now, flicker, window)
+
+
+def _update_open(
+    rule: Rule, history: list[RunVerdict], alarm: Alarm, now, seen: list, flicker: bool, window: list[RunVerdict]
+) -> None:
+    """An open alarm: resolved after enough calm Good runs, else its newest run, reason and plots brought up to date
+    (the changed fields added to ``seen``, saved together by ``evaluate``)."""
+    newest = history[0]
+    calm = len(history) >= rule.clear_after and all(h.state == "good" for h in history[: rule.clear_after])
+    if calm and not flicker:
+        why = f"{rule.clear_after} Good runs in a row (to run {newest.number})"
+        services.resolve(alarm, why=why, last_run=newest.number, now=now)
+        return
+    fields = []
+    if newest.number > (alarm.last_run or 0):
+        alarm.last_run, alarm.last_seen_at = newest.number, now
+        fields += ["last_run", "last_seen_at"]
+    if flicker and alarm.reason != Reason.FLICKER:
+        with transaction.atomic():
+            alarm.reason = Reason.FLICKER
+            alarm.summary = _flicker_summary(window)
+            alarm.plot_ids = [p for h in window for p in h.plot_ids]
+            fields += ["reason", "summary", "plot_ids"]
+            services._event(alarm, EventKind.FLICKER, alarm.summary, runs=[h.number for h in window])
+            services._announce(alarm, "flicker")
+    elif flicker:
+        # Still flickering: the newest runs' plots join those to review.
+        merged = list(dict.fromkeys([p for h in window for p in h.plot_ids] + list(alarm.plot_ids)))[:500]
+        if merged != alarm.plot_ids:
+            alarm.plot_ids = merged
+            fields.append("plot_ids")
+    if fields:
+        seen.append((alarm, fields))
+
+
+def _fire_if_met(
+    rule: Rule, type_id: int, history: list[RunVerdict], now, flicker: bool, window: list[RunVerdict]
+) -> int:
+    """No open alarm: fire one when the runs flicker or the rule's condition holds; 1 when one was opened."""
+    newest = history[0]
     if flicker:
         reason, summary = Reason.FLICKER, _flicker_summary(window)
         plot_ids = [p for h in window for p in h.plot_ids]
