@@ -93,6 +93,24 @@ def test_compare_to_reference_shows_scores_and_a_difference_map(client, world):
     assert client.get(f"/validation/compare/{broken.pk}/siamese.json").json()["score"] is None
 
 
+def test_compare_writes_a_dash_for_histogram_distances_it_did_not_measure(client, world):
+    import re
+
+    pt, plots = world
+    page = client.get(f"/validation/compare/{plots[-1].pk}/")
+    assert page.context["distances"]["hist_chi2"] == page.context["distances"]["hist_ks"] == 0
+    html = page.content.decode()
+    table = html.split('<table class="table metrics section">', 1)[1].split("</table>", 1)[0]
+    heads = re.findall(r'<th class="num">([^<]+)</th>', table)
+    pair, spread = (re.findall(r"<td[^>]*>(.*?)</td>", row) for row in table.split("</tr>")[1:3])
+    assert len(heads) == len(pair) == len(spread) and heads[-2:] == ["hist_chi2", "hist_ks"]
+    for name, value, scale in zip(heads, pair, spread, strict=True):
+        if name.startswith("hist_"):
+            assert "—" in value and "0.0000" not in value and scale == "—"
+        else:
+            assert re.fullmatch(r"\d+\.\d{4}", value), (name, value)
+
+
 def test_thresholds_are_saved_by_experts_only(client, world):
     pt, _ = world
     client.force_login(factories.user(roles=[VIEWER]))
