@@ -296,6 +296,14 @@ def parser() -> argparse.ArgumentParser:
     top.add_argument("--token", default=os.environ.get("HYDRA_TOKEN"), help="API token (default: $HYDRA_TOKEN).")
     commands = top.add_subparsers(dest="command", required=True)
 
+    _add_upload(commands)
+    _add_plots(commands)
+    _add_verdicts(commands)
+    _add_label_and_login(commands)
+    return top
+
+
+def _add_upload(commands) -> None:
     upload = commands.add_parser("upload", help="Upload every image under a directory (Hydra layout).")
     upload.add_argument("directory")
     upload.add_argument("--experiment", required=True, help="Experiment slug.")
@@ -310,6 +318,8 @@ def parser() -> argparse.ArgumentParser:
     )
     upload.set_defaults(func=cmd_upload)
 
+
+def _add_plots(commands) -> None:
     plots = commands.add_parser("plots", help="List plots (tab-separated: id, run, type, chunk, label, image URL).")
     plots.add_argument("--experiment", help="Experiment slug.")
     plots.add_argument("--run", type=int)
@@ -321,6 +331,8 @@ def parser() -> argparse.ArgumentParser:
     plots.add_argument("--json", action="store_true", help="One JSON object per line.")
     plots.set_defaults(func=cmd_plots)
 
+
+def _add_verdicts(commands) -> None:
     verdicts = commands.add_parser(
         "verdicts",
         help="Plots with a model verdict (tab-separated: id, run, type, verdict, confidence, confirmed, label).",
@@ -338,6 +350,8 @@ def parser() -> argparse.ArgumentParser:
     verdicts.add_argument("--json", action="store_true", help="One JSON object per line.")
     verdicts.set_defaults(func=cmd_verdicts)
 
+
+def _add_label_and_login(commands) -> None:
     label = commands.add_parser("label", help="Label one plot.")
     label.add_argument("plot", type=int, help="Plot id.")
     label.add_argument("label_class", help="Class name (Good, Bad...) or id.")
@@ -351,7 +365,6 @@ def parser() -> argparse.ArgumentParser:
         "--password-stdin", dest="password_stdin", action="store_true", help="Read the password from stdin."
     )
     login.set_defaults(func=cmd_login)
-    return top
 
 
 def main(argv: list[str] | None = None) -> int:
