@@ -34,40 +34,32 @@ def training_plots(plot_type: PlotType) -> list[Plot]:
     )
 
 
-def train(
-    plot_type: PlotType,
-    *,
-    epochs: int = 15,
-    n_pairs: int = 3000,
-    size: tuple[int, int] = (48, 64),
-    filters=(16, 32, 64),
-    seed: int = 0,
-    job=None,
-    progress: Progress = _quiet,
-    force: bool = False,
-) -> tuple[SiameseModel, bool]:
-    """Train (or reuse, when the labeled plots did not change) the plot type's Siamese model."""
-    from ml import siamese
-
-    plots = training_plots(plot_type)
+def _class_names(plot_type: PlotType, plots: list[Plot]) -> list[str]:
+    """Each plot's label class name; raises ValueError unless there are at least two classes."""
     labels = [p.label_class.name for p in plots]
     if len(set(labels)) < 2:
         raise ValueError(
             f"{plot_type.name} needs labeled plots of at least two classes (e.g. Good and Bad); "
             "label some, or simulate failures to make a Bad set"
         )
-    options = {"size": list(size), "filters": list(filters), "epochs": epochs, "pairs": n_pairs, "seed": seed}
-    print_ = anomalies.fingerprint(plots, {**options, "labels": ",".join(labels)})
-    current = active(plot_type.pk)
-    if current and not force and current.fingerprint == print_ and storage.absolute(current.path).exists():
-        progress(1.0, f"the labeled plots did not change since Siamese model #{current.pk}: not retrained")
-        return current, False
-    reference = None
-    if plot_type.reference_plot_id:
-        reference = next((i for i, p in enumerate(plots) if p.pk == plot_type.reference_plot_id), None)
+    return labels
+
+
+def _reference_index(plot_type: PlotType, plots: list[Plot]) -> int | None:
+    """Where the plot type's reference plot is among ``plots``, if it is."""
+    if not plot_type.reference_plot_id:
+        return None
+    return next((i for i, p in enumerate(plots) if p.pk == plot_type.reference_plot_id), None)
+
+
+def _fit(plot_type: PlotType, plots, labels, *, size, filters, epochs, n_pairs, seed, progress: Progress):
+    """Train a Siamese model on pairs of the labeled plots."""
+    from ml import siamese
+
+    reference = _reference_index(plot_type, plots)
     progress(0.05, f"loading {len(plots)} labeled plots")
     data = model_inputs.model_inputs(plots, size)
-    trained = siamese.train(
+    return siamese.train(
         data,
         labels,
         reference=reference,
@@ -79,6 +71,12 @@ def train(
             0.1 + 0.85 * epoch / total, f"epoch {epoch}/{total}: loss {loss:.4f}"
         ),
     )
+
+
+def _store(plot_type: PlotType, trained, plots, labels, *, size, options: dict, print_: str, job) -> SiameseModel:
+    """Save the trained model's file and make its row the plot type's active one; the row."""
+    from ml import siamese
+
     rel = storage.new_model_file("siamese", plot_type.pk)
     siamese.save(trained, storage.absolute(rel), fingerprint=print_, extra=options)
     storage.publish(rel)
@@ -93,6 +91,42 @@ def train(
         job=job,
     )
     _put(str(storage.absolute(rel)), trained.model)
+    return row
+
+
+def train(
+    plot_type: PlotType,
+    *,
+    epochs: int = 15,
+    n_pairs: int = 3000,
+    size: tuple[int, int] = (48, 64),
+    filters=(16, 32, 64),
+    seed: int = 0,
+    job=None,
+    progress: Progress = _quiet,
+    force: bool = False,
+) -> tuple[SiameseModel, bool]:
+    """Train (or reuse, when the labeled plots did not change) the plot type's Siamese model."""
+    plots = training_plots(plot_type)
+    labels = _class_names(plot_type, plots)
+    options = {"size": list(size), "filters": list(filters), "epochs": epochs, "pairs": n_pairs, "seed": seed}
+    print_ = anomalies.fingerprint(plots, {**options, "labels": ",".join(labels)})
+    current = active(plot_type.pk)
+    if current and not force and current.fingerprint == print_ and storage.absolute(current.path).exists():
+        progress(1.0, f"the labeled plots did not change since Siamese model #{current.pk}: not retrained")
+        return current, False
+    trained = _fit(
+        plot_type,
+        plots,
+        labels,
+        size=size,
+        filters=filters,
+        epochs=epochs,
+        n_pairs=n_pairs,
+        seed=seed,
+        progress=progress,
+    )
+    row = _store(plot_type, trained, plots, labels, size=size, options=options, print_=print_, job=job)
     progress(
         1.0,
         f"Siamese model #{row.pk}: held-out pairs alike {trained.metrics.get('alike_mean')}, "
