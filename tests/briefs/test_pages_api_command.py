@@ -111,6 +111,18 @@ def test_the_crew_previews_a_period_then_sends_it_with_a_note(shift):
     assert "Call Ann at 08:00" in detail and "Save and send" not in detail
 
 
+def test_plot_type_names_in_a_brief_wrap_after_their_underscores_not_mid_word(shift):
+    from apps.briefs.templatetags.briefs import breakable
+
+    client = client_for(LABELER)
+    params = {"experiment": shift.exp.slug, "since": iso(shift.since), "until": iso(shift.until)}
+    html = client.get("/briefs/new", params).content.decode()
+    assert '<span class="bf-cap"><strong>CDC_<wbr>occupancy</strong> run ' in html
+    assert "<strong>CDC_<wbr>occupancy</strong></a>" in html  # its alarm
+    assert "<strong>CDC_occupancy</strong>" not in html
+    assert breakable("<b>TOF_paddle</b>") == "&lt;b&gt;TOF_<wbr>paddle&lt;/b&gt;"
+
+
 def test_a_draft_takes_the_note_then_is_sent_once_from_its_page(shift):
     client = client_for(LABELER)
     client.post("/briefs/new?experiment=" + shift.exp.slug, {"since": iso(shift.since), "until": iso(shift.until)})
