@@ -178,11 +178,13 @@ def image_dataset(
     shuffle: bool = False,
     seed: int = 0,
     cache: bool = False,
+    augmentation=None,
 ):
     """A batched, prefetched ``tf.data.Dataset`` of images (and one-hot labels when given).
 
     ``cache`` keeps decoded images in memory after the first pass, so later epochs skip the
-    PNG decoding; shuffling happens after the cache, every epoch.
+    PNG decoding; shuffling happens after the cache, every epoch. ``augmentation`` (an
+    ``ml.augment.Augmentation``; training images only) changes every image anew each epoch.
     """
     import tensorflow as tf
 
@@ -198,6 +200,13 @@ def image_dataset(
         ds = ds.cache()
     if shuffle:
         ds = ds.shuffle(max(1, len(paths)), seed=seed, reshuffle_each_iteration=True)
+    if augmentation is not None:
+        from ml.augment import augment_image
+
+        if labels is not None:
+            ds = ds.map(lambda x, y: (augment_image(x, augmentation), y), num_parallel_calls=autotune)
+        else:
+            ds = ds.map(lambda x: augment_image(x, augmentation), num_parallel_calls=autotune)
     return ds.batch(batch_size).prefetch(autotune)
 
 

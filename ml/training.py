@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from ml import data
+from ml.augment import from_setting as augmentation_of
 from ml.data import Example
 
 OPTIMIZERS = ("sgd", "adam")
@@ -62,6 +63,9 @@ class HyperParameters:
     # Confirmation: per class, the precision confirmed verdicts must reach on the calibration runs
     # (ml.calibration); classes not named keep the max-F1 threshold.
     target_precision: dict = field(default_factory=lambda: {"Good": 0.99})
+    # Training images changed at random each epoch in ways that keep the physics (ml.augment):
+    # True for the default strengths, False for none, or a dict of strengths.
+    augment: bool | dict = True
 
     @classmethod
     def from_dict(cls, values: dict | None) -> HyperParameters:
@@ -99,6 +103,7 @@ class HyperParameters:
             isinstance(v, int | float) and 0 < v <= 1 for v in self.target_precision.values()
         ):
             raise ValueError('target_precision maps class names to a precision in (0, 1], e.g. {"Good": 0.99}')
+        augmentation_of(self.augment)
 
     def resolved_input_shape(self) -> tuple[int, int, int]:
         from ml import architectures
@@ -427,6 +432,7 @@ def train(
         shuffle=True,
         seed=hp.seed,
         cache=cache,
+        augmentation=augmentation_of(hp.augment),
     )
     val = split.validation
     val_ds = (
