@@ -172,47 +172,9 @@ class Ingestor:
         outcomes: dict[int, Outcome] = {}
         try:
             with transaction.atomic():
-                rows = []
-                for i, source, stored in good:
-                    try:
-                        rows.append((i, source, self._plot_row(source, stored)))
-                    except imaging.ImageRejected as exc:
-                        outcomes[i] = Outcome(source.name, "rejected", reason=str(exc))
-                try:
-                    with transaction.atomic():
-                        plots = Plot.objects.bulk_create([plot for _, _, plot in rows])
-                    if any(p.pk is None for p in plots):
-                        self._fetch_ids(plots)
-                    for (i, source, _), plot in zip(rows, plots, strict=True):
-                        outcomes[i] = Outcome(source.name, "new", plot=plot)
-                except IntegrityError:
-                    # Another ingest filled some slots meanwhile: insert one by one to keep the rest.
-                    for i, source, plot in rows:
-                        try:
-                            with transaction.atomic():
-                                plot.pk = None
-                                plot.save()
-                            outcomes[i] = Outcome(source.name, "new", plot=plot)
-                        except IntegrityError:
-                            outcomes[i] = self._raced(source, plot)
-                new_plots = [o.plot for o in outcomes.values() if o.status == "new"]
-                if new_plots:
-                    # In the plots' transaction: the jobs listeners queue (classification, validation)
-                    # commit with the plots or not at all, so no stored plot is left without its job.
-                    plots_ingested.send(sender=Plot, plots=new_plots, experiment=self.experiment)
+                new_plots = self._insert_rows(good, outcomes)
         except BaseException:
-            # The transaction rolled back: rows created in it (runs, plot types) are gone too.
-            self._forget_cached_rows()
-            written = [p for _, _, stored in good for p in stored.created]
-            try:
-                self._remove_unreferenced(written)
-            except DatabaseError as cleanup_exc:
-                if not is_outage(cleanup_exc):
-                    raise
-                # The database cannot say whether a concurrent ingest now uses these files. This batch
-                # wrote them, so they go: an orphan is certain, such a race (same bytes, committed in
-                # the moment before the outage) is not.
-                storing.remove(written)
+            self._undo_batch(good)
             raise
         unused = [p for i, _, stored in good if outcomes[i].status != "new" for p in stored.created]
         self._remove_unreferenced(unused)
@@ -228,6 +190,53 @@ class Ingestor:
                 },
             )
         return outcomes
+
+    def _insert_rows(self, good: list[tuple[int, Source, imaging.StoredImage]], outcomes: dict[int, Outcome]):
+        """Insert the plots' rows (in the caller's transaction), an outcome each in ``outcomes``; the new plots."""
+        rows = []
+        for i, source, stored in good:
+            try:
+                rows.append((i, source, self._plot_row(source, stored)))
+            except imaging.ImageRejected as exc:
+                outcomes[i] = Outcome(source.name, "rejected", reason=str(exc))
+        try:
+            with transaction.atomic():
+                plots = Plot.objects.bulk_create([plot for _, _, plot in rows])
+            if any(p.pk is None for p in plots):
+                self._fetch_ids(plots)
+            for (i, source, _), plot in zip(rows, plots, strict=True):
+                outcomes[i] = Outcome(source.name, "new", plot=plot)
+        except IntegrityError:
+            # Another ingest filled some slots meanwhile: insert one by one to keep the rest.
+            for i, source, plot in rows:
+                try:
+                    with transaction.atomic():
+                        plot.pk = None
+                        plot.save()
+                    outcomes[i] = Outcome(source.name, "new", plot=plot)
+                except IntegrityError:
+                    outcomes[i] = self._raced(source, plot)
+        new_plots = [o.plot for o in outcomes.values() if o.status == "new"]
+        if new_plots:
+            # In the plots' transaction: the jobs listeners queue (classification, validation)
+            # commit with the plots or not at all, so no stored plot is left without its job.
+            plots_ingested.send(sender=Plot, plots=new_plots, experiment=self.experiment)
+        return new_plots
+
+    def _undo_batch(self, good: list[tuple[int, Source, imaging.StoredImage]]) -> None:
+        """After the batch's transaction rolled back: forget its cached rows and remove the files it wrote."""
+        # The transaction rolled back: rows created in it (runs, plot types) are gone too.
+        self._forget_cached_rows()
+        written = [p for _, _, stored in good for p in stored.created]
+        try:
+            self._remove_unreferenced(written)
+        except DatabaseError as cleanup_exc:
+            if not is_outage(cleanup_exc):
+                raise
+            # The database cannot say whether a concurrent ingest now uses these files. This batch
+            # wrote them, so they go: an orphan is certain, such a race (same bytes, committed in
+            # the moment before the outage) is not.
+            storing.remove(written)
 
     @staticmethod
     def _raced(source: Source, plot: Plot) -> Outcome:
