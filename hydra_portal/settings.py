@@ -8,6 +8,7 @@ in-memory channel layer and an in-process Dramatiq worker, so a fresh clone runs
 from pathlib import Path
 
 from apps.core.csp import websocket_sources
+from hydra_portal import api_config
 from hydra_portal.env import (
     env_bool,
     env_float,
@@ -20,6 +21,7 @@ from hydra_portal.env import (
     parse_database_url,
 )
 from hydra_portal.ldap_config import ldap_settings
+from hydra_portal.storage_config import storage_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = env_path("HYDRA_VAR_DIR", BASE_DIR / "var")
@@ -236,42 +238,10 @@ MEDIA_ROOT = env_path("HYDRA_MEDIA_ROOT", VAR_DIR / "media")
 # Media are served by the portal itself unless a web server in front takes them over.
 SERVE_MEDIA = env_bool("HYDRA_SERVE_MEDIA", True)
 
-# Where images, thumbnails, heat maps and model files live: the local filesystem under MEDIA_ROOT
-# (one machine, or a shared filesystem), or an S3-compatible bucket shared by web and worker machines
-# (the s3 extra: django-storages and boto3). See docs/deploy.md.
+# Where images, thumbnails, heat maps and model files live: the local filesystem under MEDIA_ROOT, or an
+# S3-compatible bucket shared by web and worker machines (hydra_portal/storage_config.py, docs/deploy.md).
 STORAGE = env_str("HYDRA_STORAGE", "filesystem").lower()
-if STORAGE not in ("filesystem", "s3"):
-    from django.core.exceptions import ImproperlyConfigured
-
-    raise ImproperlyConfigured(f"HYDRA_STORAGE must be filesystem or s3, got {STORAGE!r}")
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-}
-if STORAGE == "s3":
-    if not env_str("HYDRA_S3_BUCKET"):
-        from django.core.exceptions import ImproperlyConfigured
-
-        raise ImproperlyConfigured("HYDRA_STORAGE=s3 needs HYDRA_S3_BUCKET (the bucket's name)")
-    STORAGES["default"] = {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            "bucket_name": env_str("HYDRA_S3_BUCKET"),
-            "endpoint_url": env_url("HYDRA_S3_ENDPOINT_URL", schemes=("http", "https")) or None,
-            "region_name": env_str("HYDRA_S3_REGION") or None,
-            # Empty keys let boto3 find credentials itself (AWS_* variables, instance roles).
-            "access_key": env_secret("HYDRA_S3_ACCESS_KEY_ID") or None,
-            "secret_key": env_secret("HYDRA_S3_SECRET_ACCESS_KEY") or None,
-            "location": env_str("HYDRA_S3_PREFIX", ""),
-            "addressing_style": env_str("HYDRA_S3_ADDRESSING_STYLE", "path"),
-            "signature_version": "s3v4",
-            # Names are content hashes or per-model names written once: never rename on a clash.
-            "file_overwrite": True,
-            "default_acl": None,
-            "querystring_auth": True,
-            "querystring_expire": env_int("HYDRA_S3_URL_SECONDS", 300, minimum=10),
-        },
-    }
+STORAGES = storage_settings(STORAGE)
 # Object storage: /media/ answers with a redirect to a short-lived signed URL instead of streaming
 # the bytes through the portal (the bucket must then be reachable from the browsers).
 MEDIA_REDIRECT = env_bool("HYDRA_MEDIA_REDIRECT", False)
@@ -362,47 +332,9 @@ BODY_TIMEOUT = env_float("HYDRA_BODY_TIMEOUT", 30.0, minimum=0.1)
 # Files in one multipart request (Django's own default is 100); the byte limit above still holds.
 DATA_UPLOAD_MAX_NUMBER_FILES = env_int("HYDRA_MAX_UPLOAD_FILES", 1000, minimum=1)
 
-REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": [
-        "apps.accounts.authentication.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
-    ],
-    "DEFAULT_PERMISSION_CLASSES": ["apps.accounts.permissions.ReadOpenOrAuthenticated"],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "apps.core.api.pagination.KeysetPagination",
-    "DEFAULT_RENDERER_CLASSES": [
-        "rest_framework.renderers.JSONRenderer",
-        "rest_framework.renderers.BrowsableAPIRenderer",
-    ],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "apps.core.api.exceptions.exception_handler",
-    "PAGE_SIZE": 50,
-}
-
-SPECTACULAR_SETTINGS = {
-    "TITLE": "Hydra portal API",
-    "DESCRIPTION": (
-        "Push monitoring plots in and pull plots, labels and verdicts out without a browser. "
-        "Authenticate with `Authorization: Token <key>` (or `Bearer <key>`); keys are made under "
-        "/api/v1/tokens/ or in the admin. Lists page with an opaque `cursor` and `page_size` (at most 500). "
-        'Every error has the shape `{"error": {"status", "code", "message", "details"}}`.'
-    ),
-    "VERSION": "1.0.0",
-    "SERVE_INCLUDE_SCHEMA": False,
-    "SCHEMA_PATH_PREFIX": r"/api/v1",
-    "COMPONENT_SPLIT_REQUEST": True,
-    "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
-    # Several models have a "status" with their own choices: each gets a name of its own.
-    "ENUM_NAME_OVERRIDES": {
-        "BriefStatusEnum": "apps.briefs.choices.BriefStatus",
-        "DeliveryStatusEnum": "apps.notifications.models.Status",
-        "JobStatusEnum": "apps.jobs.models.Job.Status",
-        "ModelStatusEnum": "apps.monitoring.models.ClassifierModel.Status",
-    },
-}
+# The API: Django REST framework and its OpenAPI schema (fixed values, hydra_portal/api_config.py).
+REST_FRAMEWORK = api_config.REST_FRAMEWORK
+SPECTACULAR_SETTINGS = api_config.SPECTACULAR_SETTINGS
 
 # Content-Security-Policy (django-csp): scripts only from the portal's own files, never inline or
 # eval'd, so that a name that ever slipped out as markup still could not run. Inline style attributes
