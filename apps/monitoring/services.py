@@ -102,23 +102,13 @@ def request_training(
     (``apps.jobs.runner.enqueue``).
     """
     hp = clean_hyper_parameters(architecture, hyper_parameters)
-    others = [t for t in shared_with if t.pk != plot_type.pk]
-    if any(t.experiment_id != plot_type.experiment_id for t in others):
-        raise ValidationError("a shared model covers plot types of one experiment only")
+    others = _shared_types(plot_type, shared_with, parent)
     covered = [plot_type, *others]
-    if parent is not None and plot_type.pk not in parent.covered_type_ids():
-        raise ValidationError("a parent model must cover the same plot type")
     fingerprint = data_fingerprint(covered)
     if not force:
-        candidates = ClassifierModel.objects.filter(
-            plot_type=plot_type,
-            fingerprint=fingerprint,
-            status__in=[ClassifierModel.Status.READY, ClassifierModel.Status.QUEUED, ClassifierModel.Status.TRAINING],
-        ).order_by("-version")
-        wanted = sorted(t.pk for t in covered)
-        for existing in candidates:
-            if _same_run(existing, hp, parent) and existing.covered_type_ids() == wanted:
-                return TrainingRequest(unchanged=existing)
+        existing = _same_training(plot_type, covered, fingerprint, hp, parent)
+        if existing is not None:
+            return TrainingRequest(unchanged=existing)
     with transaction.atomic():
         model = _create_versioned(plot_type, hp, parent, fingerprint, user)
         if others:
@@ -137,6 +127,32 @@ def request_training(
         model.job = job
         model.save(update_fields=["job"])
     return TrainingRequest(model=model, job=job)
+
+
+def _shared_types(plot_type: PlotType, shared_with, parent: ClassifierModel | None) -> list[PlotType]:
+    """The other plot types the model learns from; ValidationError for another experiment's or a foreign parent."""
+    others = [t for t in shared_with if t.pk != plot_type.pk]
+    if any(t.experiment_id != plot_type.experiment_id for t in others):
+        raise ValidationError("a shared model covers plot types of one experiment only")
+    if parent is not None and plot_type.pk not in parent.covered_type_ids():
+        raise ValidationError("a parent model must cover the same plot type")
+    return others
+
+
+def _same_training(
+    plot_type: PlotType, covered: list[PlotType], fingerprint: str, hp: dict, parent: ClassifierModel | None
+) -> ClassifierModel | None:
+    """The newest ready, queued or training model of the same data, settings, parent and plot types, if any."""
+    candidates = ClassifierModel.objects.filter(
+        plot_type=plot_type,
+        fingerprint=fingerprint,
+        status__in=[ClassifierModel.Status.READY, ClassifierModel.Status.QUEUED, ClassifierModel.Status.TRAINING],
+    ).order_by("-version")
+    wanted = sorted(t.pk for t in covered)
+    for existing in candidates:
+        if _same_run(existing, hp, parent) and existing.covered_type_ids() == wanted:
+            return existing
+    return None
 
 
 def _create_versioned(plot_type, hp, parent, fingerprint, user) -> ClassifierModel:
