@@ -204,7 +204,7 @@ def fan_out(
     queued = []
     with transaction.atomic():
         for channel, address in pairs:
-            row = _queue_one(channel, address, _dedupe_key(dedupe_key, pairs, channel, address), fields)
+            row = _queue_one(channel, address, dedupe_key, len(pairs) > 1, fields)
             if row is not None:
                 queued.append(row)
         if queued:
@@ -216,10 +216,7 @@ def fan_out(
 
 
 def _parse_targets(targets: Iterable, strict: bool) -> tuple[list[tuple[str, str]], list[tuple[object, str]]]:
-    """The distinct well-formed (channel, address) pairs, and the malformed targets with the reason.
-
-    With ``strict`` the first malformed target raises InvalidTarget.
-    """
+    """The distinct well-formed (channel, address) pairs and the malformed targets with why (``strict``: raise)."""
     pairs, malformed = [], []
     for target in targets:
         try:
@@ -231,18 +228,13 @@ def _parse_targets(targets: Iterable, strict: bool) -> tuple[list[tuple[str, str
     return list(dict.fromkeys(pairs)), malformed
 
 
-def _dedupe_key(dedupe_key: str | None, pairs: list, channel: str, address: str) -> str | None:
-    """The delivery's dedupe key: the caller's own for a single target, else one per channel and address."""
-    if not dedupe_key:
-        return None
-    key = dedupe_key if len(pairs) == 1 else f"{dedupe_key}:{channel}:{address}"
-    return key[:200]
-
-
-def _queue_one(channel: str, address: str, key: str | None, fields: dict) -> Delivery | None:
-    """Save one delivery row, or None where its dedupe key is queued already."""
-    if key and Delivery.objects.filter(dedupe_key=key).exists():
-        return None
+def _queue_one(channel: str, address: str, dedupe_key: str | None, several: bool, fields: dict) -> Delivery | None:
+    """Save one delivery row, or None where its dedupe key (per target when ``several``) is queued already."""
+    key = None
+    if dedupe_key:
+        key = (f"{dedupe_key}:{channel}:{address}" if several else dedupe_key)[:200]
+        if Delivery.objects.filter(dedupe_key=key).exists():
+            return None
     row = Delivery(channel=channel, target=address, dedupe_key=key, **fields)
     try:
         with transaction.atomic():
