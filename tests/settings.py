@@ -19,3 +19,6 @@ finally:
 
 # Pages show each change at once in tests; tests/test_page_cache.py turns the short page cache on.
 PAGE_CACHE_SECONDS = 0
+
+# Users are made in most tests: a fast hasher keeps that cheap (no test checks the production hasher).
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -18,25 +18,9 @@ from apps.jobs.models import Job
 from apps.jobs.runner import enqueue, running
 from apps.plots.models import Plot
 from apps.plots.tasks import ingest_directory
-from hydra_portal.broker import InProcessBroker
 from tests import factories
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def worker():
-    """The in-process worker, or a real worker thread on the Redis/RabbitMQ broker in CI."""
-    broker = dramatiq.get_broker()
-    if isinstance(broker, InProcessBroker):
-        broker.start_worker()
-        yield broker
-        broker.join_all()
-        return
-    started = dramatiq.Worker(broker, worker_threads=1, worker_timeout=100)
-    started.start()
-    yield broker
-    started.stop()
 
 
 def write_tree(root, count, seed=0):

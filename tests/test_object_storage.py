@@ -10,7 +10,6 @@ import urllib.request
 import uuid
 
 import boto3
-import dramatiq
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from moto.server import ThreadedMotoServer
@@ -25,7 +24,6 @@ from apps.monitoring.models import Classification, ClassifierModel
 from apps.plots.ingest import Ingestor, Source
 from apps.plots.layout import PlotRef
 from apps.plots.models import Plot
-from hydra_portal.broker import InProcessBroker
 from ml import model_files
 from tests import factories
 from tests.ml import tiny
@@ -170,20 +168,6 @@ def test_the_health_check_writes_a_probe_object_and_reports_a_missing_bucket(buc
     media = body["checks"]["media"]
     assert response.status_code == 503 and media["status"] == "error"
     assert "no-such-bucket" in media["message"] and "not writable" in media["message"]
-
-
-@pytest.fixture
-def worker():
-    broker = dramatiq.get_broker()
-    if isinstance(broker, InProcessBroker):
-        broker.start_worker()
-        yield broker
-        broker.join_all()
-        return
-    started = dramatiq.Worker(broker, worker_threads=1, worker_timeout=100)
-    started.start()
-    yield broker
-    started.stop()
 
 
 def wait_for(kind: str, count: int = 1, timeout: float = 180.0) -> list[Job]:

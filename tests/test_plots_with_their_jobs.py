@@ -28,7 +28,7 @@ from apps.plots.models import Plot
 from apps.plots.signals import plots_ingested
 from tests import factories
 from tests.job_processes import ROOT, ThrowawayRedis, Workers, database_url, sending_to, wait_for
-from tests.monitoring.conftest import wait_for_jobs, worker  # noqa: F401 (a fixture)
+from tests.monitoring.conftest import wait_for_jobs
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PERIOD = "RunPeriod-2021-08"

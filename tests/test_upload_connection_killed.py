@@ -26,7 +26,7 @@ from apps.plots.models import Plot
 from apps.plots.signals import plots_ingested
 from tests import factories
 from tests.job_processes import database_url, wait_for
-from tests.monitoring.conftest import wait_for_jobs, worker  # noqa: F401 (a fixture)
+from tests.monitoring.conftest import wait_for_jobs
 from tests.test_serve_command import serving
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -25,7 +25,6 @@ def server(settings):
     from hydra_portal.asgi import application
 
     settings.BODY_TIMEOUT = 1.0
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

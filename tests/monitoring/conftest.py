@@ -1,17 +1,11 @@
-"""A plot type with labeled plots, users in each role, and the worker (in-process, or Redis in CI)."""
+"""The model cache reset around each test, the users in each role by name, and waiting for jobs.
 
-import dramatiq
+The users, ``roles`` and the worker are in tests/conftest.py.
+"""
+
 import pytest
 
 import apps.monitoring.tasks  # noqa: F401  (declare the actors before any worker starts)
-from apps.accounts.roles import ADMIN, DETECTOR_EXPERT, LABELER, VIEWER
-from hydra_portal.broker import InProcessBroker
-from tests import factories
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)
@@ -24,35 +18,9 @@ def fresh_model_cache():
 
 
 @pytest.fixture
-def roles(db):
-    """The roles with their monitoring permissions (also after a transactional test's flush)."""
-    factories.restore_roles()
-    factories.grant_monitoring_roles()
-
-
-@pytest.fixture
-def people(roles):
-    return {
-        "viewer": factories.user("viewer", roles=[VIEWER]),
-        "labeler": factories.user("labeler", roles=[LABELER]),
-        "expert": factories.user("expert", roles=[DETECTOR_EXPERT]),
-        "admin": factories.user("admin", roles=[ADMIN]),
-    }
-
-
-@pytest.fixture
-def worker():
-    """The in-process worker, or a real worker thread on the Redis broker in CI."""
-    broker = dramatiq.get_broker()
-    if isinstance(broker, InProcessBroker):
-        broker.start_worker()
-        yield broker
-        broker.join_all()
-        return
-    started = dramatiq.Worker(broker, worker_threads=1, worker_timeout=100)
-    started.start()
-    yield broker
-    started.stop()
+def people(roles, viewer, labeler, expert, admin):
+    """The four users by role name, made after the roles are restored."""
+    return {"viewer": viewer, "labeler": labeler, "expert": expert, "admin": admin}
 
 
 def wait_for_jobs(kind: str, count: int = 1, timeout: float = 60.0):

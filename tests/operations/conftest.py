@@ -6,16 +6,10 @@ from dataclasses import dataclass
 import pytest
 from django.utils import timezone
 
-from apps.accounts.roles import ADMIN, VIEWER
 from apps.monitoring.models import Activation, ClassifierModel
 from tests import factories
 
 BAD_THRESHOLD = 0.8
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @dataclass
@@ -70,17 +64,16 @@ def followed(db):
     return Followed(exp, ptype, other, group, model, plots, labeled, started)
 
 
+# Here the portal's admin (pytest-django's ``admin_user`` is a superuser), and a viewer, after the roles.
 @pytest.fixture
-def admin_user(db):
-    factories.restore_roles()
-    return factories.user("boss", roles=[ADMIN])
+def admin_user(roles, admin):
+    return admin
 
 
 @pytest.fixture
-def viewer_user(db):
-    factories.restore_roles()
-    return factories.user("watcher", roles=[VIEWER])
+def viewer_user(roles, viewer):
+    return viewer
 
 
-# The worker of the monitoring tests (in-process, or a real one on Redis in CI) and its model cache reset.
-from tests.monitoring.conftest import fresh_model_cache, worker  # noqa: E402, F401
+# The model cache reset of the monitoring tests.
+from tests.monitoring.conftest import fresh_model_cache  # noqa: E402, F401
