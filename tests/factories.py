@@ -221,3 +221,24 @@ def classification(plot_obj: Plot, model, verdict: str = "Bad", confidence: floa
         verdict_class=cls, verdict_confidence=confidence, verdict_confirmed=confirmed, classified_at=row.created_at
     )
     return row
+
+
+def model_row(ptype: PlotType, version: int = 1, classes=("Bad", "Good"), **kw):
+    """A ready ClassifierModel row without a model file (for tests that store verdicts directly)."""
+    from apps.monitoring.models import ClassifierModel
+
+    exp = ptype.experiment
+    return ClassifierModel.objects.create(
+        plot_type=ptype,
+        version=version,
+        status=ClassifierModel.Status.READY,
+        label_map=list(classes),
+        class_ids=[label_class(exp, name).pk for name in classes],
+        **kw,
+    )
+
+
+def plots_on_new_runs(ptype: PlotType, count: int, start: int = 5000, camp: Campaign | None = None, **kw) -> list[Plot]:
+    """``count`` more plots of ``ptype``, one on each new run from ``start`` up."""
+    exp = ptype.experiment
+    return [plot(ptype, run(exp, start + i), camp, **kw) for i in range(count)]

@@ -15,7 +15,7 @@ class Line:
     def __init__(self, exp=None, name="CDC_occupancy", expert="Ann Lee <ann@lab.example>", first_run=1000):
         self.exp = exp or factories.experiment()
         self.ptype = factories.plot_type(self.exp, name, expert_contact=expert)
-        self.model = _model(self.ptype)
+        self.model = factories.model_row(self.ptype)
         self.next_run = first_run
         self.plots = []
 
@@ -37,17 +37,3 @@ class Line:
         kw.setdefault("plot_type", None if "plot_group" in kw else self.ptype)
         kw.setdefault("targets", ["email:shift@lab.example"])
         return Rule.objects.create(experiment=self.exp, **kw)
-
-
-def _model(ptype):
-    """A ready model row (no file: these tests store verdicts directly)."""
-    from apps.monitoring.models import ClassifierModel
-
-    exp = ptype.experiment
-    return ClassifierModel.objects.create(
-        plot_type=ptype,
-        version=1,
-        status=ClassifierModel.Status.READY,
-        label_map=["Bad", "Good"],
-        class_ids=[factories.label_class(exp, "Bad").pk, factories.label_class(exp, "Good").pk],
-    )

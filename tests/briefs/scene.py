@@ -11,7 +11,7 @@ from django.utils import timezone
 from apps.alerts.choices import Reason, State
 from apps.alerts.models import Alarm, Rule
 from apps.labels.models import Label
-from apps.monitoring.models import Activation, Classification, ClassifierModel
+from apps.monitoring.models import Activation, Classification
 from apps.plots.models import Plot
 from apps.validation.choices import ReportStatus
 from tests import factories
@@ -43,17 +43,6 @@ VERDICTS = {
 }
 
 
-def _model(ptype, version=1):
-    exp = ptype.experiment
-    return ClassifierModel.objects.create(
-        plot_type=ptype,
-        version=version,
-        status=ClassifierModel.Status.READY,
-        label_map=["Bad", "Good"],
-        class_ids=[factories.label_class(exp, "Bad").pk, factories.label_class(exp, "Good").pk],
-    )
-
-
 @dataclass
 class Shift:
     exp: object
@@ -74,7 +63,7 @@ def build() -> Shift:
     for name, verdicts in VERDICTS.items():
         ptype = factories.plot_type(exp, name, expert_contact="Ann Lee <ann@lab.example>")
         shift.types[name] = ptype
-        models[name] = _model(ptype)
+        models[name] = factories.model_row(ptype)
         for number, (verdict, confirmed, confidence) in zip(RUNS, verdicts, strict=True):
             plot = factories.plot(ptype, runs[number])
             shift.plots[(name, number)] = plot
@@ -101,7 +90,7 @@ def build() -> Shift:
     stale = factories.label(old, bad, bob)
     Label.objects.filter(pk=stale.pk).update(created_at=two_days)
 
-    newer = _model(shift.types["CDC_occupancy"], version=2)
+    newer = factories.model_row(shift.types["CDC_occupancy"], version=2)
     Activation.objects.create(
         plot_type=shift.types["CDC_occupancy"], model=newer, previous=models["CDC_occupancy"], user=carol, note="v2"
     )

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from apps.briefs import content as brief_content
 from apps.briefs.render import render_text
+from tests import factories
 from tests.briefs import scene
 
 pytestmark = pytest.mark.django_db
@@ -95,7 +96,7 @@ def test_an_activation_by_the_quality_gate_says_so(shift):
     from apps.monitoring.models import Activation
 
     fcal = shift.types["FCAL_hits"]
-    model = scene._model(fcal, version=2)
+    model = factories.model_row(fcal, version=2)
     Activation.objects.create(plot_type=fcal, model=model, previous=None, user=None, note="gate")
     content = brief_content.compute(shift.exp, shift.since, shift.until)
     automatic = [a for a in content["activations"] if a["plot_type"] == "FCAL_hits"]

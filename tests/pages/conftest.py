@@ -51,12 +51,6 @@ def scene(db):
     return build_scene()
 
 
-def add_plots(plot_type, count, start=5000, camp=None, **kw):
-    """``count`` more plots of ``plot_type`` on new runs from ``start`` up."""
-    exp = plot_type.experiment
-    return [factories.plot(plot_type, factories.run(exp, start + i), camp, **kw) for i in range(count)]
-
-
 @pytest.fixture
 def labeler_user(db, scene):
     from apps.accounts.roles import LABELER
@@ -65,13 +59,6 @@ def labeler_user(db, scene):
     account = factories.user("labeler", roles=[LABELER])
     LabelingGrant.objects.create(user=account, plot_group=scene.tracking)
     return account
-
-
-@pytest.fixture
-def expert(db):
-    from apps.accounts.roles import DETECTOR_EXPERT
-
-    return factories.user("expert", roles=[DETECTOR_EXPERT])
 
 
 @pytest.fixture

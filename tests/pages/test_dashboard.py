@@ -11,7 +11,6 @@ from apps.core.models import Announcement
 from apps.dashboard.summaries import first_id_since, summaries
 from apps.plots.models import Plot
 from tests import factories
-from tests.pages.conftest import add_plots
 
 
 def test_the_dashboard_counts_labeled_and_total_plots_per_experiment(client, scene):
@@ -103,7 +102,7 @@ def test_the_dashboard_query_count_does_not_grow_with_the_plots(client, scene):
 
     count()
     few = count()
-    add_plots(scene.cdc, 35)
+    factories.plots_on_new_runs(scene.cdc, 35)
     # The cadence's binary search over ids adds at most log2(ids) point lookups.
     assert count() <= few + 3
 

@@ -8,7 +8,6 @@ from django.urls import reverse
 from apps.labels.models import Label
 from apps.plots.models import Plot
 from tests import factories
-from tests.pages.conftest import add_plots
 
 URL = reverse("labeler")
 APPLY = reverse("labeler-apply")
@@ -49,7 +48,7 @@ def test_the_run_range_limits_the_plots_and_the_count(client, scene):
 
 
 def test_novel_mode_pages_by_one_hundred(client, scene):
-    add_plots(scene.cdc, 103)
+    factories.plots_on_new_runs(scene.cdc, 103)
     first = get(client, plot_type=scene.cdc.pk)
     assert len(shown(first)) == 100 and first.context["remaining"] == 106
     assert first.context["next_url"]
@@ -132,6 +131,8 @@ def test_anonymous_visitors_cannot_apply(client, scene):
     plot = scene.plots[("cdc", 1003)]
     response = post(client, {"plot_type": scene.cdc.pk, "labels": {str(plot.pk): scene.bad.pk}})
     assert response.status_code == 401
+    assert Plot.objects.get(pk=plot.pk).label_class is None
+    assert not Label.objects.filter(plot=plot).exists()
 
 
 def test_plots_of_another_type_in_the_batch_refuse_the_whole_batch(client, scene, labeler_user):
@@ -175,7 +176,7 @@ def test_the_labeler_query_count_does_not_grow_with_the_plots(client, scene, lab
     get(client, plot_type=scene.cdc.pk)
     with CaptureQueriesContext(connection) as few:
         get(client, plot_type=scene.cdc.pk)
-    add_plots(scene.cdc, 35)
+    factories.plots_on_new_runs(scene.cdc, 35)
     with CaptureQueriesContext(connection) as many:
         get(client, plot_type=scene.cdc.pk)
     assert len(many.captured_queries) == len(few.captured_queries)

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from apps.core.pagination import encode_cursor
-from tests.pages.conftest import add_plots
+from tests import factories
 
 URL = reverse("plot-browser")
 
@@ -84,7 +84,7 @@ def test_each_sort_orders_the_page(client, scene, sort, key):
 
 def test_keyset_pages_walk_forwards_and_back_without_gaps(client, scene):
     everything = shown(get(client, size="24"))
-    add_plots(scene.cdc, 60)
+    factories.plots_on_new_runs(scene.cdc, 60)
     everything = shown(get(client, size="240"))
     assert len(everything) == 71
     first = get(client, size="24")
@@ -102,7 +102,7 @@ def test_keyset_pages_walk_forwards_and_back_without_gaps(client, scene):
 
 
 def test_pagination_links_keep_the_filters(client, scene):
-    add_plots(scene.cdc, 30)
+    factories.plots_on_new_runs(scene.cdc, 30)
     response = get(client, plot_type=str(scene.cdc.pk), sort="run", size="24", view="list")
     links = response.context["links"]
     for name in ("next", "last"):
@@ -174,8 +174,8 @@ def test_new_plots_endpoint_rejects_garbage_ids(client, scene):
 def test_a_page_rendered_before_new_plots_is_told_their_matching_cards_on_resync(client, scene):
     page = client.get(reverse("plot-browser"), {"experiment": "gluex", "plot_type": scene.cdc.pk})
     newest = page.context["live"]["newest"]
-    cdc_later = add_plots(scene.cdc, 2, start=7100)
-    add_plots(scene.fcal, 1, start=7200)
+    cdc_later = factories.plots_on_new_runs(scene.cdc, 2, start=7100)
+    factories.plots_on_new_runs(scene.fcal, 1, start=7200)
     response = client.get(
         reverse("plot-browser-new"), {"experiment": "gluex", "plot_type": scene.cdc.pk, "since": newest}
     )
@@ -203,7 +203,7 @@ def test_the_query_count_does_not_grow_with_the_plots(client, scene, django_asse
 
     count_queries()  # the first visit also stores the chosen experiment in the session
     few = count_queries()
-    add_plots(scene.fcal, 35, start=7000)
+    factories.plots_on_new_runs(scene.fcal, 35, start=7000)
     many = count_queries()
     assert many == few
     with django_assert_max_num_queries(few):

@@ -5,7 +5,6 @@ from django.urls import reverse
 from apps.labels.models import Label
 from apps.plots.models import Plot
 from tests import factories
-from tests.pages.conftest import add_plots
 
 
 def page(client, plot, **params):
@@ -120,6 +119,8 @@ def test_anonymous_visitors_cannot_label(client, scene):
         reverse("plot-page-label", args=[plot.pk]), {"label_class": scene.bad.pk}, HTTP_ACCEPT="application/json"
     )
     assert response.status_code == 401
+    assert Plot.objects.get(pk=plot.pk).label_class is None
+    assert not Label.objects.filter(plot=plot).exists()
 
 
 def test_an_invalid_class_is_refused(client, scene, labeler_user):
@@ -147,7 +148,7 @@ def test_the_plot_page_query_count_does_not_grow_with_the_plots(client, scene, d
 
     with CaptureQueriesContext(connection) as ctx:
         page(client, plot)
-    add_plots(scene.cdc, 35, start=900)
+    factories.plots_on_new_runs(scene.cdc, 35, start=900)
     with django_assert_max_num_queries(len(ctx.captured_queries)):
         page(client, plot)
 
