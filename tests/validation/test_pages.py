@@ -100,7 +100,7 @@ def test_compare_writes_a_dash_for_histogram_distances_it_did_not_measure(client
     page = client.get(f"/validation/compare/{plots[-1].pk}/")
     assert page.context["distances"]["hist_chi2"] == page.context["distances"]["hist_ks"] == 0
     html = page.content.decode()
-    table = html.split('<table class="table metrics section">', 1)[1].split("</table>", 1)[0]
+    table = html.split('<div class="metrics section">', 1)[1].split("</table>", 1)[0]
     heads = re.findall(r'<th class="num">([^<]+)</th>', table)
     pair, spread = (re.findall(r"<td[^>]*>(.*?)</td>", row) for row in table.split("</tr>")[1:3])
     assert len(heads) == len(pair) == len(spread) and heads[-2:] == ["hist_chi2", "hist_ks"]
