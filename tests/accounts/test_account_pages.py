@@ -29,11 +29,16 @@ def test_a_user_creates_a_token_sees_the_key_once_and_it_authenticates_the_api(c
 def test_a_revoked_token_is_refused(client):
     user = factories.user()
     token, key = ApiToken.issue(user, "old")
+    other, other_key = ApiToken.issue(user, "new")
     client.force_login(user)
     client.post(reverse("revoke-token", args=[token.pk]))
     token.refresh_from_db()
     assert not token.is_active
     assert client.__class__().get("/api/v1/tokens/", HTTP_AUTHORIZATION=f"Token {key}").status_code == 401
+    # The owner's other token still works.
+    still = client.__class__().get("/api/v1/tokens/", HTTP_AUTHORIZATION=f"Token {other_key}")
+    other.refresh_from_db()
+    assert still.status_code == 200 and other.is_active
     assert AuditEntry.objects.filter(action=AuditEntry.Action.TOKEN, details__change="revoked").exists()
 
 
@@ -41,18 +46,23 @@ def test_nobody_can_revoke_someone_elses_token(client):
     token, _ = ApiToken.issue(factories.user(), "theirs")
     client.force_login(factories.user())
     assert client.post(reverse("revoke-token", args=[token.pk])).status_code == 404
+    token.refresh_from_db()
+    assert token.is_active
 
 
 def test_the_account_page_needs_a_login(client):
-    assert client.get(reverse("account")).status_code == 302
+    response = client.get(reverse("account"))
+    assert response.status_code == 302 and "/accounts/login/" in response.url
 
 
 def test_only_admins_see_the_people_page(client):
-    assert client.get(reverse("people")).status_code == 302
-    client.force_login(factories.user(roles=["Detector expert"]))
+    anonymous = client.get(reverse("people"))
+    assert anonymous.status_code == 302 and "/accounts/login/" in anonymous.url
+    client.force_login(factories.user("someexpert", roles=["Detector expert"]))
     assert client.get(reverse("people")).status_code == 403
     client.force_login(factories.user(roles=["Admin"]))
-    assert client.get(reverse("people")).status_code == 200
+    people = client.get(reverse("people"))
+    assert people.status_code == 200 and "someexpert" in people.content.decode()
 
 
 def test_an_admin_sets_roles_and_grants_on_the_people_page_and_it_is_audited(client):

@@ -88,6 +88,8 @@ def test_an_admin_gives_the_shift_crew_role_on_the_people_page_and_the_labeler_m
     crew = Client()
     crew.force_login(labeler)
     assert crew.post(f"/alarms/{alarm.pk}/acknowledge", {"comment": "x"}).status_code == 403
+    alarm.refresh_from_db()
+    assert alarm.state == State.FIRING and alarm.acknowledged_by is None
     admin = client_for(ADMIN)
     people = admin.get("/people/").content.decode()
     assert f'value="{SHIFT_CREW}"' in people

@@ -180,6 +180,7 @@ def test_an_oversized_bulk_request_is_refused_from_its_content_length(uploader, 
         "POST", URL, b"x", content_type="multipart/form-data; boundary=x", CONTENT_LENGTH="5000"
     )
     assert response.status_code == 413
+    assert not Plot.objects.exists()
 
 
 def test_more_files_than_django_accepts_in_one_request_is_a_400(uploader, experiment, settings, media_root):

@@ -35,6 +35,7 @@ def test_other_roles_may_not_change_experiments(role, request, as_user, experime
     assert response.status_code == 403
     assert error_of(response)["code"] == "permission_denied"
     assert client.delete(f"{URL}{experiment.pk}/").status_code == 403
+    assert Experiment.objects.filter(pk=experiment.pk).exists() and not Experiment.objects.filter(name="ePIC").exists()
 
 
 def test_a_duplicate_name_or_slug_is_a_400(admin, as_user, experiment):

@@ -2,6 +2,7 @@
 
 import pytest
 
+from apps.labels.models import LabelClass
 from tests.api.conftest import error_of
 
 pytestmark = pytest.mark.django_db
@@ -20,6 +21,10 @@ def test_an_admin_adds_a_class(admin, as_user, experiment):
         URL, {"experiment": experiment.slug, "name": "HotChannel", "colour": "#ff9900", "hotkey": "h"}, format="json"
     )
     assert response.status_code == 201, response.content
+    added = LabelClass.objects.get(experiment=experiment, name="HotChannel")
+    assert (added.colour, added.hotkey) == ("#ff9900", "h")
+    listed = as_user(admin).get(URL, {"experiment": experiment.slug}).json()["results"]
+    assert "HotChannel" in [row["name"] for row in listed]
 
 
 @pytest.mark.parametrize(
@@ -39,3 +44,4 @@ def test_invalid_classes_are_a_400_naming_the_field(admin, as_user, experiment, 
 
 def test_a_labeler_may_not_add_classes(labeler, as_user, experiment):
     assert as_user(labeler).post(URL, {"experiment": experiment.slug, "name": "X"}, format="json").status_code == 403
+    assert not LabelClass.objects.filter(experiment=experiment, name="X").exists()

@@ -72,15 +72,19 @@ def test_a_grant_on_a_super_group_covers_the_types_below_it(labeler, as_user, cd
     detectors = factories.plot_group(experiment, "Detectors")
     factories.plot_group(experiment, "Drift chambers", types=[cdc], parents=[detectors])
     factories.labeling_grant(labeler, plot_group=detectors)
-    response = as_user(labeler).post(URL, {"plot": factories.plot(cdc).pk, "label_class": "Good"}, format="json")
+    plot = factories.plot(cdc)
+    response = as_user(labeler).post(URL, {"plot": plot.pk, "label_class": "Good"}, format="json")
     assert response.status_code == 201
+    plot.refresh_from_db()
+    assert plot.label_class.name == "Good" and Label.objects.get(plot=plot).user == labeler
 
 
 def test_an_admin_labels_anything(admin, as_user, fcal):
-    response = as_user(admin, "session").post(
-        URL, {"plot": factories.plot(fcal).pk, "label_class": "Good"}, format="json"
-    )
+    plot = factories.plot(fcal)
+    response = as_user(admin, "session").post(URL, {"plot": plot.pk, "label_class": "Good"}, format="json")
     assert response.status_code == 201
+    plot.refresh_from_db()
+    assert plot.label_class.name == "Good" and Label.objects.get(plot=plot).user == admin
 
 
 @pytest.mark.parametrize(

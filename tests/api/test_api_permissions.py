@@ -5,6 +5,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
+from apps.accounts.models import ApiToken
+from apps.experiments.models import Experiment
+from apps.labels.models import Label, LabelClass
+from apps.plots.models import Plot, PlotGroup, PlotType
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -81,6 +85,8 @@ def test_uploading_needs_the_ingest_permission(role, expected, how, request, as_
         "run": 1,
     }
     assert client.post("/api/v1/plots/", form, format="multipart").status_code == expected
+    # Stored only when allowed.
+    assert Plot.objects.filter(experiment=experiment).count() == (1 if expected == 201 else 0)
 
 
 LABEL = {"anonymous": 401, "viewer": 403, "labeler": 403, "granted labeler": 201, "expert": 403, "admin": 201}
@@ -95,6 +101,10 @@ def test_labeling_needs_a_grant_on_the_plot_type(role, expected, how, request, a
     client = client_for(role, how, request, as_user)
     response = client.post("/api/v1/labels/", {"plot": plot.pk, "label_class": "Good"}, format="json")
     assert response.status_code == expected
+    # A refused label leaves the plot unlabeled; an accepted one becomes its current label.
+    plot.refresh_from_db()
+    assert (plot.label_class.name if plot.label_class else None) == ("Good" if expected == 201 else None)
+    assert Label.objects.filter(plot=plot).count() == (1 if expected == 201 else 0)
 
 
 CONFIG = {"anonymous": 401, "viewer": 403, "labeler": 403, "expert": 403, "admin": 201}
@@ -111,6 +121,13 @@ def test_configuration_writes_need_an_admin(role, expected, how, request, as_use
         ("/api/v1/label-classes/", {"experiment": experiment.slug, "name": "Cosmic"}),
     ]
     assert [client.post(url, body, format="json").status_code for url, body in writes] == [expected] * 4
+    made = [
+        Experiment.objects.filter(name=f"New {role} {how}").exists(),
+        PlotType.objects.filter(experiment=experiment, name="X").exists(),
+        PlotGroup.objects.filter(experiment=experiment, name="G").exists(),
+        LabelClass.objects.filter(experiment=experiment, name="Cosmic").exists(),
+    ]
+    assert made == [expected == 201] * 4
 
 
 def test_a_session_write_without_the_csrf_token_is_refused(viewer, settings):
@@ -119,6 +136,7 @@ def test_a_session_write_without_the_csrf_token_is_refused(viewer, settings):
     response = client.post("/api/v1/tokens/", {"name": "x"}, format="json")
     assert response.status_code == 403
     assert "CSRF" in response.json()["error"]["message"]
+    assert not ApiToken.objects.filter(user=viewer).exists()
 
 
 def test_a_token_write_needs_no_csrf_token(viewer):
@@ -126,3 +144,4 @@ def test_a_token_write_needs_no_csrf_token(viewer):
     client = APIClient(enforce_csrf_checks=True)
     client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     assert client.post("/api/v1/tokens/", {"name": "x"}, format="json").status_code == 201
+    assert ApiToken.objects.filter(user=viewer, name="x").exists()

@@ -2,6 +2,7 @@
 
 import pytest
 
+from apps.plots.models import PlotType
 from tests import factories
 from tests.api.conftest import error_of
 
@@ -42,9 +43,12 @@ def test_label_classes_of_another_experiment_are_a_400(admin, as_user, experimen
 def test_an_expert_may_not_configure_plot_types(expert, as_user, experiment):
     pt = factories.plot_type(experiment)
     assert as_user(expert).patch(f"{URL}{pt.pk}/", {"ignored": True}, format="json").status_code == 403
+    pt.refresh_from_db()
+    assert pt.ignored is False
 
 
 def test_a_duplicate_name_in_one_experiment_is_a_400(admin, as_user, experiment):
     factories.plot_type(experiment, "CDC_occupancy")
     response = as_user(admin).post(URL, {"experiment": experiment.slug, "name": "CDC_occupancy"}, format="json")
     assert response.status_code == 400
+    assert PlotType.objects.filter(experiment=experiment, name="CDC_occupancy").count() == 1

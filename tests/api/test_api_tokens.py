@@ -42,6 +42,7 @@ def test_a_new_key_works_with_token_and_bearer_headers(viewer, as_user):
 
 def test_a_revoked_token_stops_working_at_once(viewer):
     token, key = factories.api_token(viewer)
+    other, other_key = factories.api_token(viewer, "laptop")
     client = with_key(key)
     assert client.delete(f"{URL}{token.pk}/").status_code == 204
     token.refresh_from_db()
@@ -49,6 +50,11 @@ def test_a_revoked_token_stops_working_at_once(viewer):
     response = client.get(URL)
     assert response.status_code == 401
     assert error_of(response)["code"] == "authentication_failed"
+    # Only that token: the owner's other one still authenticates, as the owner.
+    still = with_key(other_key).get(URL)
+    assert still.status_code == 200
+    revoked = {row["id"]: row["revoked_at"] is not None for row in still.json()["results"]}
+    assert revoked == {token.pk: True, other.pk: False}
 
 
 def test_a_user_sees_and_revokes_only_their_own_tokens(viewer, labeler):
@@ -90,13 +96,16 @@ def test_the_token_of_an_inactive_user_is_refused(viewer):
     _, key = factories.api_token(viewer)
     viewer.is_active = False
     viewer.save()
-    assert with_key(key).get(URL).status_code == 401
+    response = with_key(key).get(URL)
+    assert response.status_code == 401
+    assert error_of(response)["code"] == "authentication_failed"
 
 
 def test_anonymous_users_have_no_tokens_even_with_open_access(api, settings):
     settings.OPEN_ACCESS = True
     assert api.get(URL).status_code == 401
     assert api.post(URL, {"name": "x"}, format="json").status_code == 401
+    assert not ApiToken.objects.exists()
 
 
 def test_a_token_needs_a_name(viewer, as_user):

@@ -153,6 +153,7 @@ def test_the_train_form_queues_a_job_for_experts_only(client, wall, people, djan
     _, cdc, *_ = wall
     client.force_login(people["labeler"])
     assert client.post(f"/models/type/{cdc.pk}/train", {"architecture": "compact"}).status_code == 403
+    assert not Job.objects.filter(kind="train").exists()
     client.force_login(people["expert"])
     factories.label(cdc.plots.first(), factories.label_class(cdc.experiment, "Good"))
     response = client.post(

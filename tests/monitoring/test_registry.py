@@ -55,6 +55,7 @@ def test_the_activate_api_action_needs_the_permission(plot_type, people):
     client = APIClient()
     client.force_authenticate(people["labeler"])
     assert client.post(url, {}, format="json").status_code == 403
+    assert not ActiveModel.objects.filter(plot_type=plot_type).exists()
     client.force_authenticate(people["expert"])
     response = client.post(url, {"note": "via API"}, format="json")
     assert response.status_code == 200, response.content
@@ -66,6 +67,7 @@ def test_the_activate_page_action_needs_the_permission(plot_type, people, client
     model = factories.classifier_model(plot_type)
     client.force_login(people["viewer"])
     assert client.post(f"/models/{model.pk}/activate").status_code == 403
+    assert not ActiveModel.objects.filter(plot_type=plot_type).exists()
     client.force_login(people["expert"])
     assert client.post(f"/models/{model.pk}/activate").status_code == 302
     assert ActiveModel.objects.get(plot_type=plot_type).model == model
@@ -93,6 +95,7 @@ def test_training_through_the_api_needs_the_permission_and_reports_a_skip(plot_t
     body = {"plot_type": plot_type.pk, "hyper_parameters": {"epochs": 2}}
     client.force_authenticate(people["labeler"])
     assert client.post("/api/v1/models/train/", body, format="json").status_code == 403
+    assert not Job.objects.filter(kind="train").exists()
     client.force_authenticate(people["expert"])
     queued = client.post("/api/v1/models/train/", body, format="json")
     assert queued.status_code == 202 and queued.json()["job"]["kind"] == "train"

@@ -4,6 +4,7 @@ import pytest
 
 from apps.accounts.roles import DETECTOR_EXPERT, VIEWER
 from apps.validation import embedding_maps
+from apps.validation.models import ValidationThreshold
 from tests import factories
 from tests.validation import synthetic
 
@@ -28,6 +29,7 @@ def test_thresholds_are_read_by_anyone_and_written_by_experts(client, experiment
     body = {"plot_type": pt.pk, "warn_below": 0.7, "fail_below": 0.4}
     client.force_login(factories.user(roles=[VIEWER]))
     assert client.post("/api/v1/validation-thresholds/", body, content_type="application/json").status_code == 403
+    assert not ValidationThreshold.objects.filter(plot_type=pt).exists()
     client.force_login(factories.user(roles=[DETECTOR_EXPERT]))
     created = client.post("/api/v1/validation-thresholds/", body, content_type="application/json")
     assert created.status_code == 201 and created.json()["set_by"] == "user"
