@@ -77,10 +77,18 @@ SCALE_FLOORS: dict[str, float] = {
     "mad": 1e-3,
     "profile": 2e-3,
     "ink": 0.01,
-    "regions": 0.03,
+    # A cell whose edge falls between two pixels in one run and on one in the next changes by a few
+    # per cent: below 7 % a cell's change is drawing, not data.
+    "regions": 0.07,
     "hist_chi2": 2e-4,
     "hist_ks": 2e-3,
 }
+# The grey-level histogram distances move with a run's length (more entries, other colours) and
+# have heavy tails that a dozen reference runs cannot learn: in good demo runs they reached 5 times
+# their learned spread while nothing else moved. They corroborate, they do not convict alone: a
+# run's excess from them counts up to CORROBORATION times its largest other excess (or 1).
+GREY_LEVEL_METRICS = ("chi2", "ks")
+CORROBORATION = 1.25
 # Drawn data per cell of a REGION_GRID x REGION_GRID grid; cells where both images draw less than
 # REGION_FLOOR (share of the cell) count as that much, so nearly empty cells cannot weigh in. Where
 # the data's edges wobble from run to run (thin lines of 1-D plots), the reference campaign's own
@@ -460,8 +468,12 @@ def calibrate(reference_distances: Sequence[Distances], minimum: int = MIN_CALIB
 
 
 def excess(d: Distances, calibration: Calibration) -> float:
-    """How many times its normal spread the furthest of the distances is."""
-    return max(getattr(d, m) / calibration.scales.get(m, DEFAULT_SCALES[m]) for m in METRICS)
+    """How many times its normal spread the furthest of the distances is, the grey-level ones
+    counting at most ``CORROBORATION`` times the furthest of the others (see GREY_LEVEL_METRICS)."""
+    ratios = {m: getattr(d, m) / calibration.scales.get(m, DEFAULT_SCALES[m]) for m in METRICS}
+    structure = max(v for m, v in ratios.items() if m not in GREY_LEVEL_METRICS)
+    grey = max(ratios[m] for m in GREY_LEVEL_METRICS)
+    return max(structure, min(grey, CORROBORATION * max(structure, 1.0)))
 
 
 def similarity(d: Distances, calibration: Calibration) -> float:

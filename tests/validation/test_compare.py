@@ -155,3 +155,29 @@ def test_lost_ink_is_a_distance_of_its_own():
     assert d.ink / calibration.scales["ink"] > 10
     assert compare.verdict(compare.similarity(d, calibration), 0.5, 0.25) == "fail"
     assert compare.relative_change(0.2, 0.1) == 0.5 and compare.relative_change(0.0, 0.0) == 0.0
+
+
+def test_grey_level_distances_alone_only_corroborate():
+    """A run whose picture is unchanged but whose grey levels moved (another run length) is not
+    failed by chi2/KS alone; with lost ink beside them they count in full up to the cap."""
+    calibration = compare.Calibration(dict(compare.DEFAULT_SCALES), "reference", 11)
+    scale = compare.DEFAULT_SCALES
+    grey_only = compare.Distances(chi2=5 * scale["chi2"], ks=4 * scale["ks"], mad=0.5 * scale["mad"])
+    assert compare.excess(grey_only, calibration) == compare.CORROBORATION
+    assert compare.verdict(compare.similarity(grey_only, calibration), 0.5, 0.25) == compare.PASS
+    lost_ink = compare.Distances(chi2=15 * scale["chi2"], ks=scale["ks"], mad=scale["mad"], ink=4 * scale["ink"])
+    assert compare.excess(lost_ink, calibration) == 4 * compare.CORROBORATION
+    assert compare.verdict(compare.similarity(lost_ink, calibration), 0.5, 0.25) == compare.FAIL
+    # A distance of the picture itself counts alone, as before.
+    moved = compare.Distances(chi2=0.0, ks=0.0, mad=0.0, profile=3 * scale["profile"])
+    assert compare.excess(moved, calibration) == 3
+
+
+def test_a_region_changed_by_a_few_per_cent_is_drawing_not_data():
+    spread = [compare.Distances(chi2=1e-3, ks=1e-2, mad=5e-3, regions=0.0278) for _ in range(11)]
+    calibration = compare.calibrate(spread)
+    assert calibration.scales["regions"] == compare.SCALE_FLOORS["regions"] >= 0.0667
+    edge = compare.Distances(chi2=1e-3, ks=1e-2, mad=5e-3, regions=0.0667)
+    assert compare.similarity(edge, calibration) == 1.0
+    dead = compare.Distances(chi2=1e-3, ks=1e-2, mad=5e-3, regions=0.7)
+    assert compare.similarity(dead, calibration) < 0.25
