@@ -1,4 +1,5 @@
-"""Shared fixtures: a private media root and cache per test, users in each role, API clients, and the worker.
+"""Shared fixtures: a private media root and cache per test, users in each role, API clients, the worker,
+and the mail and HTTP peers on loopback.
 
 Passwords are hashed with MD5 in the whole suite (tests/settings.py), so making users stays cheap.
 """
@@ -126,6 +127,40 @@ def worker():
     started.start()
     yield broker
     started.stop()
+
+
+# Peers on loopback for the notification, alarm and brief tests.
+
+
+@pytest.fixture
+def fast(settings):
+    """Short waits between delivery attempts, so retries happen within a test."""
+    settings.NOTIFY_RETRY_SECONDS = 0.2
+    settings.NOTIFY_RETRY_MAX_SECONDS = 1.0
+    settings.NOTIFY_TIMEOUT = 3.0
+    settings.NOTIFY_MAX_ATTEMPTS = 5
+    return settings
+
+
+@pytest.fixture
+def smtp(settings):
+    """A real SMTP server on loopback, set as the portal's mail server."""
+    from tests.notifications.peers import SMTPServer
+
+    server = SMTPServer().start()
+    server.settings(settings)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def http():
+    """A real HTTP server on loopback that records what is POSTed to it."""
+    from tests.notifications.peers import HTTPServer
+
+    server = HTTPServer().start()
+    yield server
+    server.stop()
 
 
 def decode(data: bytes) -> Image.Image:

@@ -2,15 +2,7 @@ import pytest
 
 from apps.briefs.models import ShiftSchedule
 from tests import factories
-from tests.notifications.peers import HTTPServer, SMTPServer
-
-
-@pytest.fixture
-def smtp(settings):
-    server = SMTPServer().start()
-    server.settings(settings)
-    yield server
-    server.stop()
+from tests.notifications.peers import HTTPServer
 
 
 @pytest.fixture
