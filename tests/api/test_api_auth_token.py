@@ -36,6 +36,7 @@ def test_repeated_failures_lock_the_name_out_like_the_login_page(api, viewer, se
     response = api.post(URL, {"username": "viewer", "password": "pw-for-tests-1"}, format="json")
     assert response.status_code == 429
     assert error_of(response)["code"] == "locked_out" and "try again" in error_of(response)["message"]
+    assert not viewer.api_tokens.exists()
     login = Client().post("/accounts/login/", {"username": "viewer", "password": "pw-for-tests-1"})
     assert login.status_code == 200 and "Too many failed logins" in login.content.decode()
 

@@ -66,6 +66,7 @@ def test_plots_without_an_active_model_are_a_400_naming_why(expert, as_user, sto
     response = as_user(expert).post(URL, {"plots": [stored[1][2].pk]}, format="json")
     assert response.status_code == 400
     assert "none of the 1 matching plots has a plot type with an active model" in error_of(response)["message"]
+    assert not Job.objects.exists()
 
 
 def test_a_viewer_may_not_queue_classification(viewer, as_user, stored):

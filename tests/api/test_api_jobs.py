@@ -25,3 +25,4 @@ def test_jobs_are_listed_newest_first_and_filtered(api, viewer):
 
 def test_jobs_cannot_be_written(admin, as_user):
     assert as_user(admin).post(URL, {"kind": "x"}, format="json").status_code == 405
+    assert not Job.objects.exists()

@@ -125,6 +125,7 @@ def test_a_body_that_is_not_labels_is_a_400(granted, body):
     response = granted.post(URL, body, format="json")
     assert response.status_code == 400
     error_of(response)
+    assert not Label.objects.exists()
 
 
 def test_malformed_json_is_a_400(granted):
@@ -134,9 +135,12 @@ def test_malformed_json_is_a_400(granted):
 
 
 def test_anonymous_labeling_is_a_401(api, cdc):
-    response = api.post(URL, {"plot": factories.plot(cdc).pk, "label_class": "Good"}, format="json")
+    plot = factories.plot(cdc)
+    response = api.post(URL, {"plot": plot.pk, "label_class": "Good"}, format="json")
     assert response.status_code == 401
     assert response["WWW-Authenticate"] == "Token"
+    plot.refresh_from_db()
+    assert plot.label_class is None and not Label.objects.exists()
 
 
 def test_the_history_of_a_plot_lists_every_label_newest_first(api, cdc, experiment, labeler):

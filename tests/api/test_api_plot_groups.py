@@ -2,6 +2,7 @@
 
 import pytest
 
+from apps.plots.models import PlotGroup
 from tests import factories
 from tests.api.conftest import error_of
 
@@ -49,6 +50,7 @@ def test_an_admin_nests_groups_but_not_into_a_cycle(admin, as_user, tree, experi
     response = client.patch(f"{URL}{created['id']}/", {"parents": [tree["jets"].pk]}, format="json")
     assert response.status_code == 400
     assert "cannot contain itself" in error_of(response)["message"]
+    assert not PlotGroup.objects.get(pk=created["id"]).parents.exists()
 
 
 def test_group_queries_do_not_grow_with_the_number_of_groups(api, experiment, django_assert_max_num_queries):
