@@ -3,7 +3,7 @@
 The demo renderer draws every run of every plot type differently for each seed (statistics,
 shapes of the distributions, where and how a failure strikes). This trains the default model
 (``ml.training.HyperParameters()``: the shared compact CNN over all seven demo plot types, with
-reference images and augmentation) on ``--runs`` runs of ``--train-seed``, then classifies the
+reference images; ``--hp {"augment": true}`` adds augmentation) on ``--runs`` runs of ``--train-seed``, then classifies the
 plots of ``--test-runs`` runs of each ``--test-seeds`` seed, none of which training saw, and
 prints accuracy, Bad recall and Bad precision per seed and overall (argmax verdicts), and how
 many plots of each failure mode were caught.

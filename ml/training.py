@@ -64,8 +64,9 @@ class HyperParameters:
     # (ml.calibration); classes not named keep the max-F1 threshold.
     target_precision: dict = field(default_factory=lambda: {"Good": 0.99})
     # Training images changed at random each epoch in ways that keep the physics (ml.augment):
-    # True for the default strengths, False for none, or a dict of strengths.
-    augment: bool | dict = True
+    # True for the default strengths, False for none, or a dict of strengths. Off by default: on
+    # unseen demo seeds (bench/generalisation.py) the model without it caught more Bad plots.
+    augment: bool | dict = False
 
     @classmethod
     def from_dict(cls, values: dict | None) -> HyperParameters:

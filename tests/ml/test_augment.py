@@ -60,12 +60,13 @@ def test_the_setting_is_true_false_or_strengths():
         from_setting("yes")
 
 
-def test_hyper_parameters_default_to_augmenting_and_refuse_a_bad_setting():
+def test_augmenting_is_a_choice_of_the_hyper_parameters_and_a_bad_setting_is_refused():
     from ml.training import HyperParameters
 
-    assert HyperParameters().augment is True
-    assert HyperParameters.from_dict({}).as_dict()["augment"] is True
-    assert HyperParameters.from_dict({"augment": False}).augment is False
+    assert HyperParameters().augment is False
+    assert HyperParameters.from_dict({}).as_dict()["augment"] is False
+    assert HyperParameters.from_dict({"augment": True}).augment is True
+    assert HyperParameters.from_dict({"augment": {"noise": 0}}).as_dict()["augment"] == {"noise": 0}
     with pytest.raises(ValueError, match="ink_scale, noise and max_shift"):
         HyperParameters.from_dict({"augment": {"rotate": 10}})
 
