@@ -3,19 +3,19 @@
 The demo renderer draws every run of every plot type differently for each seed (statistics,
 shapes of the distributions, where and how a failure strikes). This trains the default model
 (``ml.training.HyperParameters()``: the shared compact CNN over all seven demo plot types, with
-reference images; ``--hp {"augment": true}`` adds augmentation) on ``--runs`` runs of ``--train-seed``, then classifies the
-plots of ``--test-runs`` runs of each ``--test-seeds`` seed, none of which training saw, and
-prints accuracy, Bad recall and Bad precision per seed and overall (argmax verdicts), and how
-many plots of each failure mode were caught.
+reference images; ``--hp '{"augment": true}'`` adds augmentation) on ``--runs`` runs of
+``--train-seed``, then classifies the plots of ``--test-runs`` runs of each ``--test-seeds``
+seed, none of which training saw, and prints accuracy, Bad recall and Bad precision per seed
+and overall (argmax verdicts), and how many plots of each failure mode were caught.
 
     python bench/generalisation.py [--train-seed 7] [--test-seeds 101 202 303] [--runs 120]
-                                   [--test-runs 60] [--epochs N] [--hp '{"augment": false}']
+                                   [--test-runs 60] [--epochs N] [--hp '{"augment": true}']
                                    [--images DIR]
 
 Labels follow the renderer: Good for a good plot, Bad for a broken one, NoData for an empty one.
 ``--images DIR`` keeps the rendered PNGs there and reuses them on the next run. A failure mode
 counts as caught when the plot is called Bad (NoData for an empty plot).
-Targets (issue 14): accuracy >= 98.5 %, Bad recall >= 97 %, Bad precision >= 95 % on the unseen seeds.
+Targets: accuracy >= 98.5 %, Bad recall >= 97 %, Bad precision >= 95 % on the unseen seeds.
 """
 
 from __future__ import annotations
