@@ -24,10 +24,7 @@ def built(django_db_setup, django_db_blocker, tmp_path_factory):
     name = str(connection.settings_dict["NAME"])
     # Only in a test database: the scene is committed, and flushed at the end.
     assert "test" in name or "memory" in name, f"the crawl needs a test database, not {name}"
-    overrides = override_settings(
-        MEDIA_ROOT=tmp_path_factory.mktemp("crawl-media"),
-        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
-    )
+    overrides = override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("crawl-media"))
     overrides.enable()
     try:
         with django_db_blocker.unblock():
