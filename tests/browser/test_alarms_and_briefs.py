@@ -5,7 +5,6 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from apps.accounts.roles import LABELER, SHIFT_CREW
 from apps.alerts.choices import State
 from apps.alerts.models import Alarm
 from apps.audit.models import AuditEntry
@@ -25,8 +24,8 @@ def shift(settings):
     return scene.build()
 
 
-def test_the_crew_acknowledges_the_flicker_alarm_on_its_page(page, browser_context, live_url, shift):
-    crew = factories.user("night-shift", roles=[LABELER, SHIFT_CREW])
+def test_the_crew_acknowledges_the_flicker_alarm_on_its_page(page, browser_context, live_url, shift, shift_crew):
+    crew = shift_crew  # made after the scene restored the roles
     login(browser_context, live_url, crew)
     page.goto(f"/alarms/?experiment={shift.exp.slug}")
     wait_live(page)
@@ -54,9 +53,9 @@ def test_the_crew_acknowledges_the_flicker_alarm_on_its_page(page, browser_conte
     assert Alarm.objects.filter(experiment=shift.exp, state=State.FIRING).count() == 0
 
 
-def test_the_crew_writes_the_note_for_the_next_shift_on_the_brief(page, browser_context, live_url, shift):
+def test_the_crew_writes_the_note_for_the_next_shift_on_the_brief(page, browser_context, live_url, shift, shift_crew):
     brief = briefs.create(shift.exp, shift.since, shift.until, shift_name="Owl")
-    crew = factories.user("night-shift", roles=[LABELER, SHIFT_CREW])
+    crew = shift_crew
     login(browser_context, live_url, crew)
     page.goto(f"/briefs/{brief.pk}/")
     expect(page.locator("main")).to_contain_text("HV trip, called Ann")
