@@ -3,6 +3,7 @@
 import io
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from ml import compare
@@ -159,12 +160,17 @@ def test_lost_ink_is_a_distance_of_its_own():
 
 def test_grey_level_distances_alone_only_corroborate():
     """A run whose picture is unchanged but whose grey levels moved (another run length) is not
-    failed by chi2/KS alone; with lost ink beside them they count in full up to the cap."""
+    failed by chi2/KS alone unless they move far; with lost ink beside them they count up to the cap."""
     calibration = compare.Calibration(dict(compare.DEFAULT_SCALES), "reference", 11)
     scale = compare.DEFAULT_SCALES
     grey_only = compare.Distances(chi2=5 * scale["chi2"], ks=4 * scale["ks"], mad=0.5 * scale["mad"])
-    assert compare.excess(grey_only, calibration) == compare.CORROBORATION
+    assert compare.excess(grey_only, calibration) == pytest.approx(5 / compare.GREY_LEVEL_TAIL)
     assert compare.verdict(compare.similarity(grey_only, calibration), 0.5, 0.25) == compare.PASS
+    slightly = compare.Distances(chi2=2 * scale["chi2"], ks=scale["ks"], mad=0.5 * scale["mad"])
+    assert compare.excess(slightly, calibration) == compare.CORROBORATION
+    # A hot channel rescales a whole colour map: far beyond any run-length noise, it fails alone.
+    hot = compare.Distances(chi2=25 * scale["chi2"], ks=5 * scale["ks"], mad=1.4 * scale["mad"])
+    assert compare.verdict(compare.similarity(hot, calibration), 0.5, 0.25) == compare.FAIL
     lost_ink = compare.Distances(chi2=15 * scale["chi2"], ks=scale["ks"], mad=scale["mad"], ink=4 * scale["ink"])
     assert compare.excess(lost_ink, calibration) == 4 * compare.CORROBORATION
     assert compare.verdict(compare.similarity(lost_ink, calibration), 0.5, 0.25) == compare.FAIL
