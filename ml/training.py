@@ -7,19 +7,16 @@ the training data.
 
 from __future__ import annotations
 
-import hashlib
 import inspect
-import json
 import math
-import os
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, fields
-from pathlib import Path
 
 from ml import data
 from ml.augment import from_setting as augmentation_of
+from ml.checkpoints import Checkpoint, checkpoint_callback, checkpoint_key, restore
 from ml.data import Example
 
 OPTIMIZERS = ("sgd", "adam")
@@ -205,140 +202,6 @@ def _progress_callback(report: Callable[[Progress], None], epochs: int, history:
     return ReportProgress()
 
 
-# -- resuming an interrupted run ---------------------------------------------------------------------------------------
-
-CHECKPOINT_STATE = "state.json"
-
-
-def _fsync(path: Path) -> None:
-    with open(path, "rb") as fh:
-        os.fsync(fh.fileno())
-
-
-class Checkpoint:
-    """The training state after the last completed epoch, in a directory of one training run's own.
-
-    After each epoch: the model's weights (optimizer state included), the best weights early stopping
-    keeps, the callbacks' counters and the curves so far. Weight files get a new name per epoch and
-    ``state.json``, which names them, is replaced atomically last: a process killed at any moment
-    leaves the previous epoch's state whole. ``key`` ties the state to its data and settings; a state
-    written for anything else is ignored.
-    """
-
-    def __init__(self, directory, key: str):
-        self.directory = Path(directory)
-        self.key = key
-        self.state: dict | None = None
-
-    def load(self) -> dict | None:
-        """The saved state for this key, or None (nothing saved, another run's, unreadable)."""
-        try:
-            state = json.loads((self.directory / CHECKPOINT_STATE).read_text())
-        except (OSError, ValueError):
-            return None
-        if state.get("key") != self.key or not (self.directory / state.get("weights", "")).is_file():
-            return None
-        self.state = state
-        return state
-
-    def write(self, state: dict) -> None:
-        state = {**state, "key": self.key}
-        tmp = self.directory / f"{CHECKPOINT_STATE}.tmp"
-        with open(tmp, "w") as fh:
-            json.dump(state, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.directory / CHECKPOINT_STATE)
-        self.state = state
-        keep = {CHECKPOINT_STATE, state.get("weights"), state.get("best_weights")}
-        for path in self.directory.iterdir():
-            if path.name not in keep:
-                path.unlink(missing_ok=True)
-
-    def remove(self) -> None:
-        import shutil
-
-        shutil.rmtree(self.directory, ignore_errors=True)
-
-
-def checkpoint_key(hp: HyperParameters, fingerprint: str, classes: Sequence[str], parent) -> str:
-    parts = {"hp": hp.as_dict(), "fingerprint": fingerprint, "classes": list(classes), "parent": parent is not None}
-    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
-
-
-def _restore(model, checkpoint: Checkpoint) -> int:
-    """Load the checkpoint's weights and optimizer state into the compiled ``model``; the epochs done."""
-    if not model.optimizer.built:
-        model.optimizer.build(model.trainable_variables)
-    model.load_weights(checkpoint.directory / checkpoint.state["weights"])
-    return int(checkpoint.state["epoch"])
-
-
-def _checkpoint_callback(checkpoint: Checkpoint, stopping, plateau):
-    """Saves the state after each epoch; at the start of a resumed fit gives early stopping and the
-    learning-rate schedule back the counters they had (they reset themselves in on_train_begin)."""
-    import keras
-    import numpy as np
-
-    class EpochCheckpoint(keras.callbacks.Callback):
-        def __init__(self):
-            super().__init__()
-            state = checkpoint.state or {}
-            self.history: dict[str, list[float]] = {k: list(v) for k, v in state.get("history", {}).items()}
-
-        def on_train_begin(self, logs=None):
-            state = checkpoint.state
-            if not state:
-                return
-            for callback, saved in ((stopping, state.get("stopping")), (plateau, state.get("plateau"))):
-                if callback is not None and saved:
-                    for name, value in saved.items():
-                        setattr(callback, name, value)
-            best = state.get("best_weights")
-            if best:
-                with np.load(checkpoint.directory / best) as arrays:
-                    stopping.best_weights = [arrays[f"arr_{i}"] for i in range(len(arrays.files))]
-
-        def on_epoch_end(self, epoch, logs=None):
-            for key, value in (logs or {}).items():
-                self.history.setdefault(key, []).append(round(float(value), 6))
-            checkpoint.directory.mkdir(parents=True, exist_ok=True)
-            done = epoch + 1
-            weights = f"epoch-{done:04d}.weights.h5"
-            self.model.save_weights(checkpoint.directory / weights)
-            _fsync(checkpoint.directory / weights)
-            best = (checkpoint.state or {}).get("best_weights")
-            if stopping.best_weights is not None and stopping.best_epoch == epoch:
-                best = f"best-{done:04d}.npz"
-                np.savez(checkpoint.directory / best, *stopping.best_weights)
-                _fsync(checkpoint.directory / best)
-            checkpoint.write(
-                {
-                    "epoch": done,
-                    "weights": weights,
-                    "best_weights": best,
-                    "history": self.history,
-                    "stopping": _counters(stopping, "wait", "best", "best_epoch"),
-                    "plateau": _counters(plateau, "wait", "best", "cooldown_counter"),
-                }
-            )
-
-        def on_train_end(self, logs=None):
-            # Early stopping may end before the last epoch: a run started again after this point
-            # (killed while evaluating or saving) trains no further.
-            if checkpoint.state and not checkpoint.state.get("finished"):
-                checkpoint.write({**checkpoint.state, "finished": True})
-
-    return EpochCheckpoint()
-
-
-def _counters(callback, *names) -> dict | None:
-    if callback is None:
-        return None
-    values = {name: getattr(callback, name) for name in names}
-    return {k: v if v is None or isinstance(v, int) else float(v) for k, v in values.items()}
-
-
 def _from_parent(parent, classes: Sequence[str], parent_classes: Sequence[str] | None, dropout: float = 0.0):
     """Fine-tune ``parent``: keep it whole when the classes match, else put a new head on it."""
     import keras
@@ -348,6 +211,95 @@ def _from_parent(parent, classes: Sequence[str], parent_classes: Sequence[str] |
     features = parent.layers[-2].output
     outputs = keras.layers.Dense(len(classes), activation="softmax", name="predictions_finetuned")(features)
     return keras.Model(parent.inputs, outputs, name=f"{parent.name}_finetuned")
+
+
+def _training_set(examples: Sequence[Example], hp: HyperParameters, excluded: Sequence[str]):
+    """The classes, the split by run and the balanced training examples (with class weights and notes)."""
+    usable, classes = data.select_classes(examples, excluded)
+    if len(classes) < 2:
+        raise ValueError(f"need at least two classes with two or more labeled examples each, got {classes or 'none'}")
+    split = data.split_by_run(usable, hp.validation_fraction, hp.test_fraction, hp.seed)
+    trainable = data.repeat_by_weight(split.train)
+    if len({e.label for e in trainable}) < 2:
+        raise ValueError("the training runs hold fewer than two classes; label more plots or change the split")
+    balanced, class_weight, notes = data.balance(trainable, hp.balance, hp.bad_class, hp.seed)
+    return classes, split, balanced, class_weight, notes
+
+
+def _new_model(hp: HyperParameters, split: data.Split, classes, parent, parent_classes, notes: list[str]):
+    """The model to fit: ``parent`` tuned to ``classes``, or a new one (with its reference images)."""
+    if parent is not None:
+        notes.append("fine-tuned from a parent model")
+        return _from_parent(parent, classes, parent_classes)
+    from ml import architectures
+
+    shape = hp.resolved_input_shape()
+    options = dict(hp.options or {})
+    if hp.uses_references():
+        groups, references = data.reference_images(split.train, shape, seed=hp.seed)
+        options["references"] = len(groups)
+    model = architectures.build_model(hp.architecture, shape, len(classes), weights=hp.weights, **options)
+    if hp.uses_references():
+        model.get_layer(architectures.REFERENCE_LAYER).set_weights([references])
+        named = ", ".join(groups[:5]) + (f" and {len(groups) - 5} more" if len(groups) > 5 else "")
+        notes.append(f"compares each plot with the nearest of {len(groups)} reference image(s): {named or 'one'}")
+    return model
+
+
+def _resume(model, checkpoint_dir, key: str, epochs: int, notes: list[str]) -> tuple[Checkpoint | None, int, int]:
+    """The checkpoint of this run (None without ``checkpoint_dir``), the epochs it already holds and
+    the epoch to start from (``epochs`` when the saved run had finished)."""
+    if checkpoint_dir is None:
+        return None, 0, 0
+    checkpoint, resumed_from = Checkpoint(checkpoint_dir, key), 0
+    if checkpoint.load() is not None:
+        try:
+            resumed_from = restore(model, checkpoint)
+        except (OSError, ValueError, KeyError) as exc:
+            checkpoint.state = None  # unreadable: train from the first epoch
+            notes.append(f"checkpoint not used ({type(exc).__name__}: {exc})")
+    if resumed_from:
+        notes.append(f"resumed after epoch {resumed_from} from the checkpoint of an interrupted run")
+    return checkpoint, resumed_from, epochs if (checkpoint.state or {}).get("finished") else resumed_from
+
+
+def _datasets(hp: HyperParameters, balanced: list[Example], val: list[Example], classes):
+    """The training pipeline (shuffled, augmented if asked) and the validation one (None without runs)."""
+    import numpy as np
+
+    shape = hp.resolved_input_shape()
+    index = {c: i for i, c in enumerate(classes)}
+    cache = 4 * int(np.prod(shape)) * len({e.path for e in balanced}) < CACHE_LIMIT_BYTES
+
+    def pipeline(items, **options):
+        paths, labels = [e.path for e in items], [index[e.label] for e in items]
+        return data.image_dataset(paths, shape, labels, len(classes), hp.batch_size, cache=cache, **options)
+
+    train_ds = pipeline(balanced, shuffle=True, seed=hp.seed, augmentation=augmentation_of(hp.augment))
+    return train_ds, (pipeline(val) if val else None)
+
+
+def _callbacks(hp: HyperParameters, monitor: str, checkpoint: Checkpoint | None, progress):
+    """Early stopping, the learning-rate schedule, the checkpoint and progress; and the checkpoint's callback."""
+    import keras
+
+    stopping = keras.callbacks.EarlyStopping(monitor=monitor, patience=hp.patience, restore_best_weights=True)
+    plateau = None
+    if hp.lr_schedule == "plateau":
+        plateau = keras.callbacks.ReduceLROnPlateau(
+            monitor=monitor, factor=0.5, patience=max(2, hp.patience // 3), min_lr=hp.learning_rate / 32
+        )
+    callbacks = [stopping] + ([plateau] if plateau is not None else [])
+    saving = None
+    if checkpoint is not None:
+        # After early stopping and the schedule (it saves what they decided), before progress: an epoch
+        # reported done is an epoch saved.
+        saving = checkpoint_callback(checkpoint, stopping, plateau)
+        callbacks.append(saving)
+    if progress is not None:
+        earlier = (checkpoint.state or {}).get("history") if checkpoint is not None else None
+        callbacks.append(_progress_callback(progress, hp.epochs, earlier))
+    return callbacks, saving
 
 
 def train(
@@ -379,87 +331,16 @@ def train(
     hp.check()
     started = time.perf_counter()
     keras.utils.set_random_seed(hp.seed)
-    usable, classes = data.select_classes(examples, excluded)
-    if len(classes) < 2:
-        raise ValueError(f"need at least two classes with two or more labeled examples each, got {classes or 'none'}")
-    split = data.split_by_run(usable, hp.validation_fraction, hp.test_fraction, hp.seed)
-    trainable = data.repeat_by_weight(split.train)
-    present = {e.label for e in trainable}
-    if len(present) < 2:
-        raise ValueError("the training runs hold fewer than two classes; label more plots or change the split")
-    balanced, class_weight, notes = data.balance(trainable, hp.balance, hp.bad_class, hp.seed)
-    index = {c: i for i, c in enumerate(classes)}
-    shape = hp.resolved_input_shape()
-
-    if parent is not None:
-        model = _from_parent(parent, classes, parent_classes)
-        notes.append("fine-tuned from a parent model")
-    else:
-        from ml import architectures
-
-        options = dict(hp.options or {})
-        if hp.uses_references():
-            groups, references = data.reference_images(split.train, shape, seed=hp.seed)
-            options["references"] = len(groups)
-        model = architectures.build_model(hp.architecture, shape, len(classes), weights=hp.weights, **options)
-        if hp.uses_references():
-            model.get_layer(architectures.REFERENCE_LAYER).set_weights([references])
-            named = ", ".join(groups[:5]) + (f" and {len(groups) - 5} more" if len(groups) > 5 else "")
-            notes.append(f"compares each plot with the nearest of {len(groups)} reference image(s): {named or 'one'}")
-    steps_per_epoch = max(1, math.ceil(len(balanced) / hp.batch_size))
-    model.compile(optimizer=_optimizer(hp, steps_per_epoch), loss="categorical_crossentropy", metrics=["accuracy"])
+    classes, split, balanced, class_weight, notes = _training_set(examples, hp, excluded)
+    model = _new_model(hp, split, classes, parent, parent_classes, notes)
+    steps = max(1, math.ceil(len(balanced) / hp.batch_size))
+    model.compile(optimizer=_optimizer(hp, steps), loss="categorical_crossentropy", metrics=["accuracy"])
     fingerprint = data.training_fingerprint(examples, excluded)
-    checkpoint, resumed_from = None, 0
-    if checkpoint_dir is not None:
-        checkpoint = Checkpoint(checkpoint_dir, checkpoint_key(hp, fingerprint, classes, parent))
-        if checkpoint.load() is not None:
-            try:
-                resumed_from = _restore(model, checkpoint)
-            except (OSError, ValueError, KeyError) as exc:
-                checkpoint.state = None  # unreadable: train from the first epoch
-                notes.append(f"checkpoint not used ({type(exc).__name__}: {exc})")
-        if resumed_from:
-            notes.append(f"resumed after epoch {resumed_from} from the checkpoint of an interrupted run")
-    first_epoch = hp.epochs if checkpoint is not None and (checkpoint.state or {}).get("finished") else resumed_from
-
-    image_bytes = 4 * int(np.prod(shape))
-    cache = image_bytes * len({e.path for e in balanced}) < CACHE_LIMIT_BYTES
-    train_ds = data.image_dataset(
-        [e.path for e in balanced],
-        shape,
-        [index[e.label] for e in balanced],
-        len(classes),
-        hp.batch_size,
-        shuffle=True,
-        seed=hp.seed,
-        cache=cache,
-        augmentation=augmentation_of(hp.augment),
-    )
-    val = split.validation
-    val_ds = (
-        data.image_dataset(
-            [e.path for e in val], shape, [index[e.label] for e in val], len(classes), hp.batch_size, cache=cache
-        )
-        if val
-        else None
-    )
+    key = checkpoint_key(hp.as_dict(), fingerprint, classes, parent)
+    checkpoint, resumed_from, first_epoch = _resume(model, checkpoint_dir, key, hp.epochs, notes)
+    train_ds, val_ds = _datasets(hp, balanced, split.validation, classes)
     monitor = "val_loss" if val_ds is not None else "loss"
-    stopping = keras.callbacks.EarlyStopping(monitor=monitor, patience=hp.patience, restore_best_weights=True)
-    plateau = None
-    if hp.lr_schedule == "plateau":
-        plateau = keras.callbacks.ReduceLROnPlateau(
-            monitor=monitor, factor=0.5, patience=max(2, hp.patience // 3), min_lr=hp.learning_rate / 32
-        )
-    callbacks = [stopping] + ([plateau] if plateau is not None else [])
-    saving = None
-    if checkpoint is not None:
-        # After early stopping and the schedule (it saves what they decided), before progress: an epoch
-        # reported done is an epoch saved.
-        saving = _checkpoint_callback(checkpoint, stopping, plateau)
-        callbacks.append(saving)
-    if progress is not None:
-        earlier = (checkpoint.state or {}).get("history") if checkpoint is not None else None
-        callbacks.append(_progress_callback(progress, hp.epochs, earlier))
+    callbacks, saving = _callbacks(hp, monitor, checkpoint, progress)
     fit = model.fit(
         train_ds,
         validation_data=val_ds,
@@ -471,12 +352,7 @@ def train(
         verbose=verbose,
     )
     # A resumed run's own history starts at its first new epoch; the checkpoint's has every epoch.
-    curves = saving.history if saving is not None else fit.history
-    history = {k: [round(float(v), 6) for v in vals] for k, vals in curves.items()}
-    best = history.get(monitor) or [0.0]
-    best_epoch = int(np.argmin(best)) + 1
-    counts = {part: dict(Counter(e.label for e in getattr(split, part))) for part in ("train", "validation", "test")}
-    counts["balanced"] = dict(Counter(e.label for e in balanced))
+    history = {k: [round(float(v), 6) for v in vals] for k, vals in (saving or fit).history.items()}
     return TrainingResult(
         model=model,
         classes=classes,
@@ -484,9 +360,15 @@ def train(
         history=history,
         split=split,
         fingerprint=fingerprint,
-        counts=counts,
+        counts=_counts(split, balanced),
         notes=notes,
         seconds=time.perf_counter() - started,
-        best_epoch=best_epoch,
+        best_epoch=int(np.argmin(history.get(monitor) or [0.0])) + 1,
         resumed_from=resumed_from,
     )
+
+
+def _counts(split: data.Split, balanced: list[Example]) -> dict[str, dict[str, int]]:
+    counts = {part: dict(Counter(e.label for e in getattr(split, part))) for part in ("train", "validation", "test")}
+    counts["balanced"] = dict(Counter(e.label for e in balanced))
+    return counts

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET
 
 from apps.core.permissions import read_required
 from apps.plots.models import Plot
-from apps.validation import anomalies, model_inputs, reports, similarity
+from apps.validation import anomalies, model_inputs, plot_type_lines, reports, similarity
 from apps.validation.choices import VERDICT_COLOURS
 from apps.validation.models import AnomalyScore, ValidationResult
 from ml import compare
@@ -76,7 +76,7 @@ def compare_page(request, pk: int):
                 calibration=calibration,
                 score=score,
                 verdict="fail" if lost else compare.verdict(score, limits["warn_below"], limits["fail_below"]),
-                reason=reports.pads_reason(lost, len(a.pads)) if lost else "",
+                reason=plot_type_lines.pads_reason(lost, len(a.pads)) if lost else "",
             )
         context["limits"] = limits
         context["siamese_model"] = similarity.active(plot.plot_type_id)
