@@ -1,52 +1,14 @@
-"""The user's own account page (roles, labeling rights, API tokens) and the admins' people page."""
+"""Account pages that need no other app: revoking one's own API token, and the password reset that says when no
+mail server is configured. The account and people pages show labeling grants: apps/labels/people_views.py."""
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.contrib.auth.views import PasswordResetDoneView, PasswordResetView
-from django.db import transaction
-from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.accounts.models import ApiToken
-from apps.accounts.permissions import is_admin
-from apps.accounts.roles import ADMIN, ROLES
 from apps.core.permissions import is_authenticated, requires
-from apps.labels.models import LabelingGrant
-from apps.plots.models import PlotGroup, PlotType
-
-
-@requires(is_authenticated)
-@require_http_methods(["GET", "POST"])
-def account(request):
-    new_key = None
-    if request.method == "POST":
-        name = (request.POST.get("name") or "").strip()[:100]
-        if not name:
-            messages.error(request, "Give the token a name, e.g. 'CI uploads'.")
-        else:
-            token, new_key = ApiToken.issue(request.user, name)
-            from apps.audit import record
-            from apps.audit.models import AuditEntry
-
-            record(request.user, AuditEntry.Action.TOKEN, token, change="created")
-    grants = LabelingGrant.objects.filter(user=request.user).select_related("plot_type", "plot_group")
-    group_grants = LabelingGrant.objects.filter(group__in=request.user.groups.all()).select_related(
-        "plot_type", "plot_group", "group"
-    )
-    return render(
-        request,
-        "accounts/account.html",
-        {
-            "tokens": ApiToken.objects.filter(user=request.user),
-            "new_key": new_key,
-            "roles": request.user.groups.order_by("name"),
-            "grants": list(grants) + list(group_grants),
-            "nav_section": "account",
-        },
-    )
 
 
 @requires(is_authenticated)
@@ -60,69 +22,6 @@ def revoke_token(request, pk: int):
     record(request.user, AuditEntry.Action.TOKEN, token, change="revoked")
     messages.success(request, f"Token “{token.name}” revoked: scripts using it are refused from now on.")
     return redirect("account")
-
-
-admin_required = requires(is_admin, "Only admins manage people.")
-
-
-@require_http_methods(["GET"])
-@admin_required
-def people(request):
-    users = (
-        get_user_model()
-        .objects.order_by("username")
-        .prefetch_related(
-            "groups",
-            Prefetch("labeling_grants", queryset=LabelingGrant.objects.select_related("plot_type", "plot_group")),
-        )
-    )
-    return render(
-        request,
-        "accounts/people.html",
-        {
-            "people": users,
-            "roles": ROLES,
-            "plot_types": PlotType.objects.select_related("experiment").order_by("experiment__name", "name"),
-            "plot_groups": PlotGroup.objects.select_related("experiment").order_by("experiment__name", "name"),
-            "nav_section": "people",
-        },
-    )
-
-
-@require_POST
-@admin_required
-def person(request, pk: int):
-    """Set a user's roles, add a grant, or remove one (audited through model signals)."""
-    user = get_object_or_404(get_user_model(), pk=pk)
-    action = request.POST.get("action")
-    with transaction.atomic():
-        if action == "roles":
-            wanted = set(request.POST.getlist("roles")) & set(ROLES)
-            current = set(user.groups.filter(name__in=ROLES).values_list("name", flat=True))
-            if user == request.user and ADMIN in current and ADMIN not in wanted:
-                messages.error(request, "You cannot take the Admin role from yourself.")
-                return redirect("people")
-            user.groups.remove(*Group.objects.filter(name__in=current - wanted))
-            user.groups.add(*Group.objects.filter(name__in=wanted - current))
-            messages.success(request, f"Roles of {user.username}: {', '.join(sorted(wanted)) or 'none'}.")
-        elif action == "grant":
-            target = request.POST.get("target", "")
-            kind, _, ident = target.partition(":")
-            if kind == "type" and ident.isdigit() and PlotType.objects.filter(pk=ident).exists():
-                LabelingGrant.objects.get_or_create(user=user, plot_type_id=int(ident))
-            elif kind == "group" and ident.isdigit() and PlotGroup.objects.filter(pk=ident).exists():
-                LabelingGrant.objects.get_or_create(user=user, plot_group_id=int(ident))
-            else:
-                messages.error(request, "Choose a plot type or a plot group to grant.")
-                return redirect("people")
-            messages.success(request, f"{user.username} may now label {target.split(':')[0]} {ident}.")
-        elif action == "revoke":
-            grant = get_object_or_404(LabelingGrant, pk=request.POST.get("grant") or 0, user=user)
-            grant.delete()
-            messages.success(request, f"Grant removed from {user.username}.")
-        else:
-            messages.error(request, "Unknown action.")
-    return redirect("people")
 
 
 @require_http_methods(["GET", "POST"])
