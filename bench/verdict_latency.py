@@ -79,11 +79,11 @@ def run(count: int) -> None:
         class_ids=[classes[n].pk for n in names],
         input_shape=list(shape),
         thresholds={n: {"value": 0.5, "set_by": "initial"} for n in names},
-        file="models/bench.keras",
+        path="models/bench.keras",
     )
     network = architectures.build_model("compact", shape, 3, references=len(DEMO_PLOT_TYPES))  # as trained by default
     model_files.save(
-        network, Path(settings.MEDIA_ROOT) / model.file, model_files.ModelInfo(names, list(shape), "compact")
+        network, Path(settings.MEDIA_ROOT) / model.path, model_files.ModelInfo(names, list(shape), "compact")
     )
     ActiveModel.objects.create(plot_type=plot_type, model=model)
     images = [demo_plot(demo, 90000 + i, 7, choose_failure(demo, 90000 + i, 7))[0] for i in range(count + 1)]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import itertools
+from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 from django.contrib.auth import get_user_model
@@ -191,11 +193,11 @@ def classifier_model(
         thresholds=thresholds or {name: {"value": 0.5, "set_by": "initial"} for name in classes},
         **kw,
     )
-    model.file = f"models/{ptype.pk}/{model.pk}.keras"
+    model.path = f"models/{ptype.pk}/{model.pk}.keras"
     network = architectures.build_model("compact", input_shape, len(classes), filters=(4, 8))
     info = model_files.ModelInfo(label_map=list(classes), input_shape=list(input_shape), architecture="compact")
-    model_files.save(network, Path(settings.MEDIA_ROOT) / model.file, info)
-    model.save(update_fields=["file"])
+    model_files.save(network, Path(settings.MEDIA_ROOT) / model.path, info)
+    model.save(update_fields=["path"])
     if activate:
         ActiveModel.objects.update_or_create(plot_type=ptype, defaults={"model": model})
     return model
@@ -242,3 +244,76 @@ def plots_on_new_runs(ptype: PlotType, count: int, start: int = 5000, camp: Camp
     """``count`` more plots of ``ptype``, one on each new run from ``start`` up."""
     exp = ptype.experiment
     return [plot(ptype, run(exp, start + i), camp, **kw) for i in range(count)]
+
+
+def labeled_plots(ptype: PlotType, camp: Campaign, pngs: dict[str, list[tuple[int, bytes]]]) -> list[Plot]:
+    """Plots from PNG bytes, one per (run, png) and labeled with its key ("Good", "Bad"...), in the order given."""
+    out = []
+    for name, items in pngs.items():
+        cls = label_class(ptype.experiment, name)
+        for number, data in items:
+            out.append(plot_from_png(ptype, data, run(ptype.experiment, number), camp))
+            label(out[-1], cls)
+    return out
+
+
+def browse_scene(runs=(1001, 1002, 1003, 1004, 1005)) -> SimpleNamespace:
+    """A small experiment to browse: two detectors, a hidden type, nested groups, two campaigns, a few labels."""
+    exp = experiment("GlueX")
+    cdc = plot_type(exp, "CDC_occupancy", detector="CDC")
+    fcal = plot_type(exp, "FCAL_occupancy", detector="FCAL")
+    hidden = plot_type(exp, "Hidden_type", detector="CDC", ignored=True)
+    tracking = plot_group(exp, "Tracking")
+    drift = plot_group(exp, "Drift chambers", types=[cdc], parents=[tracking])
+    calo = plot_group(exp, "Calorimeters", types=[fcal])
+    online = campaign(exp, "online")
+    recon = campaign(exp, "recon-ver02")
+    run_objs = {n: run(exp, n, period="RunPeriod-2021-08" if n < 1004 else "RunPeriod-2022-05") for n in runs}
+    plots = {}
+    for n, r in run_objs.items():
+        plots[("cdc", n)] = plot(cdc, r, online)
+        plots[("fcal", n)] = plot(fcal, r, online)
+    plots[("fcal-recon", runs[2])] = plot(fcal, run_objs[runs[2]], recon)
+    plots[("hidden", runs[0])] = plot(hidden, run_objs[runs[0]], online)
+    good, bad = label_class(exp, "Good"), label_class(exp, "Bad")
+    label(plots[("cdc", runs[0])], good)
+    label(plots[("cdc", runs[1])], bad)
+    label(plots[("fcal", runs[1])], good)
+    return SimpleNamespace(
+        exp=exp,
+        cdc=cdc,
+        fcal=fcal,
+        hidden=hidden,
+        tracking=tracking,
+        drift=drift,
+        calo=calo,
+        online=online,
+        recon=recon,
+        runs=run_objs,
+        plots=plots,
+        good=good,
+        bad=bad,
+        nodata=label_class(exp, "NoData"),
+    )
+
+
+def demo_installation(media_root: Path) -> dict:
+    """seed_demo (one run: 28 plots, labels, users, audit entries), a model with its file, verdicts, a token."""
+    from django.core.management import call_command
+
+    from apps.audit import record
+
+    restore_roles()  # a transactional test's flush removed the roles the migrations made
+    call_command("seed_demo", runs=1, workers=1, stdout=io.StringIO(), stderr=io.StringIO())
+    ptype = PlotType.objects.order_by("pk").first()
+    model = classifier_model(ptype, activate=True)
+    heat = media_root / f"gradcam/m{model.pk}/heat.png"
+    heat.parent.mkdir(parents=True)
+    heat.write_bytes(png_bytes(8, 8, seed=5))
+    plots = list(Plot.objects.filter(plot_type=ptype).order_by("pk"))
+    for one in plots:
+        classification(one, model, verdict="Good", confidence=0.75, gradcam=str(heat.relative_to(media_root)))
+    admin = user("backup-admin", roles=["Admin"])
+    api_token(admin, "nightly")
+    record(admin, "backup.test", plots[0], note="before the backup")
+    return {"model": model, "plots": plots}

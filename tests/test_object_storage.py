@@ -211,17 +211,17 @@ def test_a_model_is_trained_from_the_bucket_stored_there_loaded_back_and_classif
     assert job.status == Job.Status.DONE, job.log
     model = ClassifierModel.objects.get(pk=request.model.pk)
     stored = bucket()
-    assert model.file in stored and model.file.replace(".keras", ".json") in stored
-    assert not (settings.MEDIA_ROOT / model.file).exists()
+    assert model.path in stored and model.path.replace(".keras", ".json") in stored
+    assert not (settings.MEDIA_ROOT / model.path).exists()
 
     # A worker that never saw the model fetches it (and its sidecar) by content hash, and loads it.
     import shutil
 
     shutil.rmtree(settings.STORAGE_CACHE_DIR)
     clear_cache()
-    path = model.file_path()
+    path = model.local_path()
     assert path.parent == settings.STORAGE_CACHE_DIR / "models"
-    assert path.read_bytes() == stored[model.file]
+    assert path.read_bytes() == stored[model.path]
     loaded, info = model_files.load(path)
     assert info.label_map == ["Bad", "Good"] and info.sha256 == path.stem
 

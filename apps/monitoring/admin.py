@@ -9,7 +9,7 @@ class ClassifierModelAdmin(admin.ModelAdmin):
     list_filter = ("status", "architecture", "plot_type__experiment")
     search_fields = ("plot_type__name",)
     raw_id_fields = ("plot_type", "parent", "job", "created_by")
-    readonly_fields = ("fingerprint", "training_plot_ids", "test_plot_ids", "file", "created_at", "trained_at")
+    readonly_fields = ("fingerprint", "training_plot_ids", "test_plot_ids", "path", "created_at", "trained_at")
 
 
 @admin.register(ActiveModel)

@@ -36,7 +36,7 @@ def get_classifier(model: ClassifierModel):
     """The loaded, warmed-up ``ml.inference.Classifier`` of ``model`` (cached per process)."""
     from ml.inference import Classifier
 
-    path = model.file_path()
+    path = model.local_path()
     if path is None:
         raise ValueError(f"{model} has no model file")
     key = (model.pk, os.path.getmtime(path))

@@ -179,11 +179,11 @@ def active_figures(candidate, examples, scores_by_type=None, bad_class: str = "B
     out = {}
     for model, names in by_model.values():
         mine = [e for e in examples if e.group in names]
-        if not model.file or not mine:
+        if not model.path or not mine:
             for name in names:
                 out[name] = {"model": model.pk, "name": str(model), "figures": {"tested_on": 0}, "overlap": 0}
             continue
-        keras_model, info = model_files.load(model.file_path())
+        keras_model, info = model_files.load(model.local_path())
         classes = list(info.label_map)
         index = {c: i for i, c in enumerate(classes)}
         mine = [e for e in mine if e.label in index]

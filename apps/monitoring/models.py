@@ -45,7 +45,9 @@ class ClassifierModel(models.Model):
     fingerprint = models.CharField(max_length=64, blank=True, db_index=True)
     training_plot_ids = models.JSONField(default=list, blank=True)
     test_plot_ids = models.JSONField(default=list, blank=True)
-    file = models.CharField(max_length=300, blank=True, help_text="Path under MEDIA_ROOT.")
+    path = models.CharField(
+        max_length=300, blank=True, help_text="Model file (.keras, with a .json sidecar) under MEDIA_ROOT."
+    )
     job = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     error = models.TextField(blank=True)
     created_by = models.ForeignKey(
@@ -95,11 +97,11 @@ class ClassifierModel(models.Model):
     def threshold_values(self) -> dict[str, float]:
         return {name: float(t.get("value", 0.5)) for name, t in (self.thresholds or {}).items()}
 
-    def file_path(self):
+    def local_path(self):
         """A local path of the model file with its sidecar (fetched once from object storage)."""
         from apps.core import files
 
-        return files.local_model(self.file) if self.file else None
+        return files.local_model(self.path) if self.path else None
 
     def checkpoint_path(self):
         """The folder where training keeps its state after each epoch, to resume after a dead worker.

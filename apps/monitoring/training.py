@@ -152,8 +152,8 @@ def _fit(model: ClassifierModel, job, hp: HyperParameters):
     excluded = excluded_classes(model.plot_type)
     job.report(0.01, f"{len(examples)} labeled plots; training {hp.architecture} for up to {hp.epochs} epochs")
     parent = parent_classes = None
-    if model.parent and model.parent.file:
-        parent, info = model_files.load(model.parent.file_path())
+    if model.parent and model.parent.path:
+        parent, info = model_files.load(model.parent.path_path())
         parent_classes = info.label_map
 
     def progress(p):
@@ -215,7 +215,7 @@ def _store_trained(model: ClassifierModel, result, metrics: dict, info, shape, r
         "frameworks": info.frameworks,
         "resumed_from_epoch": result.resumed_from,
     }
-    model.file = relpath
+    model.path = relpath
     model.status = ClassifierModel.Status.READY
     model.trained_at = timezone.now()
     model.error = ""
@@ -292,7 +292,7 @@ def run_evaluation(model_id: int, job) -> ClassifierModel:
     model = ClassifierModel.objects.select_related("plot_type").get(pk=model_id)
     if model.status not in (ClassifierModel.Status.READY, ClassifierModel.Status.RETIRED):
         raise ValueError(f"{model} is {model.status}; only a trained model can be evaluated")
-    keras_model, info = model_files.load(model.file_path())
+    keras_model, info = model_files.load(model.local_path())
     examples = evaluation_examples(model)
     job.report(0.1, f"evaluating on {len(examples)} plots")
     bad = (model.hyper_parameters or {}).get("bad_class", "Bad")

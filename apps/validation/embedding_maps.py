@@ -65,9 +65,9 @@ def active_classifier_path(plot_type: PlotType) -> str | None:
     except ImportError:
         return None
     active = ActiveModel.objects.filter(plot_type=plot_type).select_related("model").first()
-    if active is None or active.model.status != "ready" or not active.model.file:
+    if active is None or active.model.status != "ready" or not active.model.path:
         return None
-    path = storage.absolute(active.model.file)
+    path = storage.absolute(active.model.path)
     return str(path) if path.exists() else None
 
 

@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from apps.backups.layout import MANIFEST, complete_snapshots, object_path
 from apps.plots.models import Plot
 from tests import factories
-from tests.backups.helpers import build_demo, extra_database, file_hashes, same_engine_url, table_rows
+from tests.backups.helpers import extra_database, file_hashes, same_engine_url, table_rows
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -42,7 +42,7 @@ def restored_media(settings, tmp_path):
 
 
 def test_a_restored_backup_holds_the_same_rows_and_files(media_root, restored_media, tmp_path):
-    demo = build_demo(media_root)
+    demo = factories.demo_installation(media_root)
     before_rows, before_files = table_rows(), file_hashes(media_root)
     manifest = backup(tmp_path / "backups")
     assert manifest["files"]["count"] == len(before_files)
@@ -82,7 +82,7 @@ def test_a_restored_backup_holds_the_same_rows_and_files(media_root, restored_me
     assert len(after_rows["monitoring.classification"]) == len(demo["plots"])
     assert after_rows["auth.user"] and after_rows["accounts.apitoken"] and after_rows["audit.auditentry"]
     assert file_hashes(new_media) == before_files
-    assert demo["model"].file in before_files and any(p.startswith("gradcam/") for p in before_files)
+    assert demo["model"].path in before_files and any(p.startswith("gradcam/") for p in before_files)
 
 
 def test_a_second_backup_copies_only_the_files_of_the_new_plot(media_root, tmp_path):

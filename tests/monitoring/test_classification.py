@@ -104,6 +104,6 @@ def test_the_model_is_loaded_once_per_worker_and_again_when_its_file_changes():
     model = factories.classifier_model(factories.plot_type(exp))
     first = get_classifier(model)
     assert get_classifier(model) is first
-    path = model.file_path()
+    path = model.local_path()
     os.utime(path, (path.stat().st_atime, path.stat().st_mtime + 10))
     assert get_classifier(model) is not first

@@ -56,7 +56,7 @@ def test_a_training_job_reports_epochs_and_leaves_a_ready_active_model(worker, r
     assert model.test_plot_ids and not set(model.test_plot_ids) & set(model.training_plot_ids)
     assert set(model.thresholds) == {"Bad", "Good"} and len(model.curves["loss"]) == 2
     assert model.confusion_matrix["matrix"] and model.fingerprint == training_data.data_fingerprint(pt)
-    model_files.verify(model.file_path())
+    model_files.verify(model.local_path())
     assert job.result["history"]["loss"] == model.curves["loss"] and job.result["epochs"] == 2
     assert "epoch 2/2" in job.log
     assert ActiveModel.objects.get(plot_type=pt).model == model
