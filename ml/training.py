@@ -341,16 +341,7 @@ def train(
     train_ds, val_ds = _datasets(hp, balanced, split.validation, classes)
     monitor = "val_loss" if val_ds is not None else "loss"
     callbacks, saving = _callbacks(hp, monitor, checkpoint, progress)
-    fit = model.fit(
-        train_ds,
-        validation_data=val_ds,
-        epochs=hp.epochs,
-        initial_epoch=first_epoch,
-        callbacks=callbacks,
-        class_weight=class_weight,
-        shuffle=False,  # the dataset reshuffles itself every epoch
-        verbose=verbose,
-    )
+    fit = _fit(model, hp, (train_ds, val_ds), first_epoch, callbacks, class_weight, verbose)
     # A resumed run's own history starts at its first new epoch; the checkpoint's has every epoch.
     history = {k: [round(float(v), 6) for v in vals] for k, vals in (saving or fit).history.items()}
     return TrainingResult(
@@ -365,6 +356,21 @@ def train(
         seconds=time.perf_counter() - started,
         best_epoch=int(np.argmin(history.get(monitor) or [0.0])) + 1,
         resumed_from=resumed_from,
+    )
+
+
+def _fit(model, hp: HyperParameters, datasets, first_epoch: int, callbacks, class_weight, verbose: int):
+    """Keras' fit from ``first_epoch`` (after a resume) to ``hp.epochs``; returns its History."""
+    train_ds, val_ds = datasets
+    return model.fit(
+        train_ds,
+        validation_data=val_ds,
+        epochs=hp.epochs,
+        initial_epoch=first_epoch,
+        callbacks=callbacks,
+        class_weight=class_weight,
+        shuffle=False,  # the dataset reshuffles itself every epoch
+        verbose=verbose,
     )
 
 

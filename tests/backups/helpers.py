@@ -1,47 +1,21 @@
-"""A demo installation to back up, a second database to restore into, and ways to compare them."""
+"""A second database to restore into, and ways to compare two installations (the demo: factories.demo_installation)."""
 
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import subprocess
 import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-from django.core.management import call_command
 from django.db import connections
 from django.db.utils import load_backend
 
 from apps.backups.dump import models_in_order, stored_fields
 from hydra_portal.env import parse_database_url
-from tests import factories
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def build_demo(media_root: Path) -> dict:
-    """seed_demo (one run: 28 plots, labels, users, audit entries), a model with its file, verdicts, a token."""
-    from apps.audit import record
-    from apps.plots.models import Plot, PlotType
-
-    factories.restore_roles()  # a transactional test's flush removed the roles the migrations made
-    call_command("seed_demo", runs=1, workers=1, stdout=io.StringIO(), stderr=io.StringIO())
-    ptype = PlotType.objects.order_by("pk").first()
-    model = factories.classifier_model(ptype, activate=True)
-    heat = media_root / f"gradcam/m{model.pk}/heat.png"
-    heat.parent.mkdir(parents=True)
-    heat.write_bytes(factories.png_bytes(8, 8, seed=5))
-    plots = list(Plot.objects.filter(plot_type=ptype).order_by("pk"))
-    for plot in plots:
-        factories.classification(
-            plot, model, verdict="Good", confidence=0.75, gradcam=str(heat.relative_to(media_root))
-        )
-    admin = factories.user("backup-admin", roles=["Admin"])
-    factories.api_token(admin, "nightly")
-    record(admin, "backup.test", plots[0], note="before the backup")
-    return {"model": model, "plots": plots}
 
 
 def table_rows(alias: str = "default") -> dict[str, list]:

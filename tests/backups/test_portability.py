@@ -12,7 +12,7 @@ from django.db import connection, connections
 from apps.audit.models import AuditEntry
 from apps.backups.dump import consistent_snapshot, rows_of
 from tests import factories
-from tests.backups.helpers import build_demo, extra_database, file_hashes, table_rows
+from tests.backups.helpers import extra_database, file_hashes, table_rows
 from tests.services import strict
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -45,7 +45,7 @@ def other_engine_url(tmp_path) -> str:
 
 def test_a_backup_restores_into_the_other_database_engine(media_root, settings, tmp_path):
     url = other_engine_url(tmp_path)
-    demo = build_demo(media_root)
+    demo = factories.demo_installation(media_root)
     factories.label(demo["plots"][1], factories.label_class(demo["plots"][1].experiment, "Bad"))
     before_rows, before_files = table_rows(), file_hashes(media_root)
     call_command("backup", str(tmp_path / "dest"), stdout=io.StringIO())

@@ -9,7 +9,6 @@ from django.urls import reverse
 
 from apps.experiments.production import plot_is_production, production_runs, run_is_production, special_runs
 from tests import factories
-from tests.pages.conftest import build_scene
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +23,7 @@ CONDITIONS = {
 
 @pytest.fixture
 def scene(db):
-    scene = build_scene()
+    scene = factories.browse_scene()
     for number, conditions in CONDITIONS.items():
         run = scene.runs[number]
         run.conditions = conditions

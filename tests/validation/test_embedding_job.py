@@ -4,7 +4,6 @@ import pytest
 
 from apps.jobs.models import Job
 from apps.jobs.runner import enqueue
-from apps.labels.models import LabelClass
 from apps.plots.ingest import Ingestor, Source
 from apps.plots.layout import PlotRef
 from apps.validation import explore, tasks
@@ -18,21 +17,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def make_plots(pt, camp):
-    good = LabelClass.objects.get(experiment=pt.experiment, name="Good")
-    bad = LabelClass.objects.get(experiment=pt.experiment, name="Bad")
-    plots = []
-    for run in range(100, 112):
-        plots.append(
-            factories.plot_from_png(pt, synthetic.png(synthetic.FCAL, run), factories.run(pt.experiment, run), camp)
-        )
-        factories.label(plots[-1], good)
-    for run in range(200, 204):
-        plot = factories.plot_from_png(
-            pt, synthetic.png(synthetic.FCAL, run, "hot_channels"), factories.run(pt.experiment, run), camp
-        )
-        factories.label(plot, bad)
-        plots.append(plot)
-    return plots
+    """Twelve good FCAL maps (runs 100-111) then four with a hot channel (200-203), labeled so."""
+    good = [(run, synthetic.png(synthetic.FCAL, run)) for run in range(100, 112)]
+    bad = [(run, synthetic.png(synthetic.FCAL, run, "hot_channels")) for run in range(200, 204)]
+    return factories.labeled_plots(pt, camp, {"Good": good, "Bad": bad})
 
 
 def test_the_embedding_job_stores_one_vector_per_plot(worker):
