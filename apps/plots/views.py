@@ -17,7 +17,7 @@ from django.views.static import serve
 from apps.core import files
 from apps.core.bad_input import BadParameters, wants_json
 from apps.core.integers import is_out_of_range, parse_id_list
-from apps.core.permissions import read_required
+from apps.core.permissions import is_authenticated, read_required, requires
 from apps.experiments.production import run_is_production
 from apps.experiments.selection import current_experiment
 from apps.labels.models import Label, LabelClass
@@ -161,6 +161,7 @@ def plot_detail(request, pk: int):
 
 
 @require_POST
+@requires(is_authenticated)
 def plot_label(request, pk: int):
     """Label one plot (``label_class``) or clear its label (``erase``); JSON for scripts, a redirect for forms."""
     plot = _plot_with_context(pk)
@@ -172,12 +173,6 @@ def plot_label(request, pk: int):
         (messages.success if status == 200 else messages.error)(request, message)
         return redirect("plot-page", pk=plot.pk)
 
-    if not request.user.is_authenticated:
-        if as_json:
-            return JsonResponse({"message": "Log in to label plots."}, status=401)
-        from django.contrib.auth.views import redirect_to_login
-
-        return redirect_to_login(reverse("plot-page", args=[plot.pk]))
     if not can_label(request.user, plot.plot_type):
         return answer(403, f"You may not label {plot.plot_type.name}.")
     if request.POST.get("erase"):

@@ -118,7 +118,12 @@ def test_anonymous_visitors_cannot_label(client, scene):
     response = client.post(
         reverse("plot-page-label", args=[plot.pk]), {"label_class": scene.bad.pk}, HTTP_ACCEPT="application/json"
     )
-    assert response.status_code == 401
+    assert response.status_code == 401 and response.json()["message"] == "Log in to do this."
+    # The form on the plot page: the login page, which brings the visitor back to the plot.
+    page = reverse("plot-page", args=[plot.pk])
+    response = client.post(reverse("plot-page-label", args=[plot.pk]), {"label_class": scene.bad.pk}, HTTP_REFERER=page)
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+    assert f"next={page}" in response["Location"].replace("%2F", "/")
     assert Plot.objects.get(pk=plot.pk).label_class is None
     assert not Label.objects.filter(plot=plot).exists()
 
