@@ -5,32 +5,37 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.accounts.models import ApiToken
 from apps.accounts.permissions import is_admin
 from apps.accounts.roles import ADMIN, ROLES
+from apps.core.integers import is_out_of_range
 from apps.core.permissions import is_authenticated, requires
 from apps.labels.models import LabelingGrant
 from apps.plots.models import PlotGroup, PlotType
+
+# A new key waits in the session for the one page that shows it: the POST answers with a redirect,
+# so reloading the page cannot issue a second token.
+NEW_KEY = "account_new_token_key"
 
 
 @requires(is_authenticated)
 @require_http_methods(["GET", "POST"])
 def account(request):
-    new_key = None
     if request.method == "POST":
         name = (request.POST.get("name") or "").strip()[:100]
         if not name:
             messages.error(request, "Give the token a name, e.g. 'CI uploads'.")
         else:
-            token, new_key = ApiToken.issue(request.user, name)
+            token, request.session[NEW_KEY] = ApiToken.issue(request.user, name)
             from apps.audit import record
             from apps.audit.models import AuditEntry
 
             record(request.user, AuditEntry.Action.TOKEN, token, change="created")
+        return redirect("account")
     grants = LabelingGrant.objects.filter(user=request.user).select_related("plot_type", "plot_group")
     group_grants = LabelingGrant.objects.filter(group__in=request.user.groups.all()).select_related(
         "plot_type", "plot_group", "group"
@@ -40,12 +45,17 @@ def account(request):
         "labels/account.html",
         {
             "tokens": ApiToken.objects.filter(user=request.user),
-            "new_key": new_key,
+            "new_key": request.session.pop(NEW_KEY, None),
             "roles": request.user.groups.order_by("name"),
             "grants": list(grants) + list(group_grants),
+            "labels_everything": is_admin(request.user),
             "nav_section": "account",
         },
     )
+
+
+def _whole(text: str) -> bool:
+    return text.isascii() and text.isdigit() and not is_out_of_range(text)
 
 
 admin_required = requires(is_admin, "Only admins manage people.")
@@ -62,6 +72,12 @@ def people(request):
             Prefetch("labeling_grants", queryset=LabelingGrant.objects.select_related("plot_type", "plot_group")),
         )
     )
+    users = list(users)
+    admins = set(
+        get_user_model().objects.filter(Q(is_superuser=True) | Q(groups__name=ADMIN)).values_list("pk", flat=True)
+    )
+    for one in users:
+        one.labels_everything = one.pk in admins  # admins may label every plot type (labels.permissions)
     return render(
         request,
         "labels/people.html",
@@ -94,14 +110,15 @@ def person(request, pk: int):
         elif action == "grant":
             target = request.POST.get("target", "")
             kind, _, ident = target.partition(":")
-            if kind == "type" and ident.isdigit() and PlotType.objects.filter(pk=ident).exists():
-                LabelingGrant.objects.get_or_create(user=user, plot_type_id=int(ident))
-            elif kind == "group" and ident.isdigit() and PlotGroup.objects.filter(pk=ident).exists():
-                LabelingGrant.objects.get_or_create(user=user, plot_group_id=int(ident))
-            else:
+            model = {"type": PlotType, "group": PlotGroup}.get(kind)
+            granted = model.objects.filter(pk=ident).first() if model and _whole(ident) else None
+            if granted is None:
                 messages.error(request, "Choose a plot type or a plot group to grant.")
                 return redirect("people")
-            messages.success(request, f"{user.username} may now label {target.split(':')[0]} {ident}.")
+            field = "plot_type" if kind == "type" else "plot_group"
+            LabelingGrant.objects.get_or_create(user=user, **{field: granted})
+            what = granted.name if kind == "type" else f"every plot type in {granted.name}"
+            messages.success(request, f"{user.username} may now label {what}.")
         elif action == "revoke":
             grant = get_object_or_404(LabelingGrant, pk=request.POST.get("grant") or 0, user=user)
             grant.delete()

@@ -16,10 +16,14 @@ def test_a_user_creates_a_token_sees_the_key_once_and_it_authenticates_the_api(c
     user = factories.user("scripter")
     client.force_login(user)
     response = client.post(reverse("account"), {"name": "CI uploads"})
+    # The POST answers with a redirect: reloading the page that shows the key issues no second token.
+    assert response.status_code == 302 and response.url == reverse("account")
+    response = client.get(response.url)
     token = ApiToken.objects.get(user=user)
     key = response.context["new_key"]
     assert key.startswith(token.prefix) and key in response.content.decode()
-    assert key not in client.get(reverse("account")).content.decode()
+    again = client.get(reverse("account"))
+    assert key not in again.content.decode() and ApiToken.objects.filter(user=user).count() == 1
     api = client.__class__()
     assert api.get("/api/v1/tokens/", HTTP_AUTHORIZATION=f"Token {key}").status_code == 200
     token.refresh_from_db()
@@ -111,3 +115,41 @@ def test_the_people_page_writes_last_seen_as_small_muted_metadata(client):
     client.force_login(factories.user(roles=["Admin"]))
     html = client.get(reverse("people")).content.decode()
     assert '<th scope="row">seenbefore<div class="small muted">Ada Seen · last seen ' in html
+
+
+def test_an_empty_token_name_is_refused_and_issues_nothing(client):
+    user = factories.user()
+    client.force_login(user)
+    response = client.post(reverse("account"), {"name": "  "}, follow=True)
+    assert "Give the token a name" in response.content.decode()
+    assert response.context["new_key"] is None and not ApiToken.objects.filter(user=user).exists()
+
+
+def test_an_admin_is_told_they_may_label_everything(client):
+    admin = factories.user("chief", roles=["Admin"])
+    client.force_login(admin)
+    page = client.get(reverse("account")).content.decode()
+    assert "you may label every plot type" in page and "No labeling grants yet" not in page
+    people = client.get(reverse("people")).content.decode()
+    assert people.count("everything (admin)") == 1  # the admin only; other users have no rows yet
+
+
+def test_a_grant_message_names_what_was_granted(client):
+    admin = factories.user("chief", roles=["Admin"])
+    someone = factories.user("someone")
+    exp = factories.experiment()
+    ptype = factories.plot_type(exp, "CDC_occupancy")
+    group = factories.plot_group(exp, "Tracking")
+    client.force_login(admin)
+    for target, text in (
+        (f"type:{ptype.pk}", "may now label CDC_occupancy."),
+        (f"group:{group.pk}", "may now label every plot type in Tracking."),
+    ):
+        page = client.post(reverse("person", args=[someone.pk]), {"action": "grant", "target": target}, follow=True)
+        assert f"someone {text}" in page.content.decode()
+    assert LabelingGrant.objects.filter(user=someone).count() == 2
+    page = client.post(
+        reverse("person", args=[someone.pk]), {"action": "grant", "target": "type:99999999999999999999"}, follow=True
+    )
+    assert page.status_code == 200 and "Choose a plot type or a plot group" in page.content.decode()
+    assert LabelingGrant.objects.filter(user=someone).count() == 2
