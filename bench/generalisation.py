@@ -6,7 +6,7 @@ shapes of the distributions, where and how a failure strikes). This trains the d
 reference images; ``--hp '{"augment": true}'`` adds augmentation) on ``--runs`` runs of
 ``--train-seed``, then classifies the plots of ``--test-runs`` runs of each ``--test-seeds``
 seed, none of which training saw, and prints accuracy, Bad recall and Bad precision per seed
-and overall (argmax verdicts), and how many plots of each failure mode were caught.
+and overall (the portal's verdicts: ``ml.evaluation.decide``), and how many plots of each failure mode were caught.
 
     python bench/generalisation.py [--train-seed 7] [--test-seeds 101 202 303] [--runs 120]
                                    [--test-runs 60] [--epochs N] [--hp '{"augment": true}']
@@ -98,7 +98,7 @@ def main() -> None:
     if args.train_seed in args.test_seeds:
         parser.error("the training seed must not be a test seed")
 
-    from ml import data
+    from ml import data, evaluation
     from ml.training import HyperParameters, train
 
     overrides = json.loads(args.hp)
@@ -120,7 +120,7 @@ def main() -> None:
         trained = time.perf_counter() - started
         shape = result.hyper_parameters.resolved_input_shape()
         probabilities = result.model.predict(data.load_images([r[5] for r in test_rows], shape), verbose=0)
-        predicted = [result.classes[int(i)] for i in probabilities.argmax(axis=1)]
+        predicted = [result.classes[int(i)] for i in evaluation.decide(probabilities, result.classes)[0]]
 
     print(
         f"trained on seed {args.train_seed} ({len(train_rows)} plots, {args.runs} runs x 7 plot types) in "
@@ -162,7 +162,20 @@ def main() -> None:
         "met" if met else "NOT met",
     )
     if args.json:
-        Path(args.json).write_text(json.dumps({"seeds": figures, "modes": per_mode, "seconds": trained}, indent=1))
+        plots = [
+            {
+                "type": r[0],
+                "seed": r[2],
+                "run": r[1],
+                "failure": r[3],
+                "label": r[4],
+                "called": p,
+                "p": dict(zip(result.classes, map(float, q), strict=True)),
+            }
+            for r, p, q in zip(test_rows, predicted, probabilities, strict=True)
+        ]
+        out = {"seeds": figures, "modes": per_mode, "seconds": trained, "plots": plots}
+        Path(args.json).write_text(json.dumps(out, indent=1))
 
 
 if __name__ == "__main__":

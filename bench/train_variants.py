@@ -2,7 +2,8 @@
 
 Trains the shared compact CNN (or any settings given as JSON hyper-parameters) on the labeled
 demo plots of a var dir seeded by ``bench/train_compact.py --keep``, then scores the held-out
-runs (training weight 0) with argmax verdicts and lists every miss with its simulated failure.
+runs (training weight 0) with the portal's verdicts (ml.evaluation.decide) and lists every miss with
+its simulated failure.
 
     python bench/train_compact.py --keep --epochs 1          # seeds once; prints "kept DIR"
     python bench/train_variants.py DIR '{}'                   # the defaults
@@ -45,7 +46,7 @@ def main() -> None:
 
     from apps.monitoring import training_data
     from apps.plots.models import Plot, PlotType
-    from ml import data, training
+    from ml import data, evaluation, training
     from ml.synthetic import DEMO_PLOT_TYPES
 
     types = list(PlotType.objects.filter(name__in=[d.name for d in DEMO_PLOT_TYPES]))
@@ -58,7 +59,7 @@ def main() -> None:
 
     test = result.split.test
     scores = result.model.predict(data.load_images([e.path for e in test], hp.resolved_input_shape()), verbose=0)
-    predicted = scores.argmax(axis=1)
+    predicted = evaluation.decide(scores, result.classes)[0]
     truth = np.array([result.classes.index(e.label) for e in test])
     bad = result.classes.index(hp.bad_class)
     is_bad, said_bad = truth == bad, predicted == bad

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ml.evaluation import THRESHOLD_STEPS, max_f1_thresholds
+from ml.evaluation import THRESHOLD_STEPS, decide, max_f1_thresholds
 
 # T is searched in [MIN_T, MAX_T] on a log scale.
 MIN_T, MAX_T = 0.05, 20.0
@@ -80,10 +80,14 @@ def fit_temperature(probs: np.ndarray, truth: Sequence[int]) -> float:
     return round(float(np.exp(log_t)), 4)
 
 
-def precision_at(scores: np.ndarray, truth: np.ndarray, k: int, t: float) -> tuple[float | None, int]:
-    """Precision of confirmed verdicts of class ``k`` at threshold ``t`` and how many there are."""
-    top = scores.argmax(axis=1)
-    confidence = scores.max(axis=1)
+def precision_at(scores: np.ndarray, truth: np.ndarray, k: int, t: float, classes=None) -> tuple[float | None, int]:
+    """Precision of confirmed verdicts of class ``k`` at threshold ``t`` and how many there are.
+
+    Verdicts follow ``ml.evaluation.decide`` when ``classes`` are given, the top class otherwise."""
+    if classes is not None:
+        top, confidence = decide(scores, classes)
+    else:
+        top, confidence = scores.argmax(axis=1), scores.max(axis=1)
     confirmed = (top == k) & (confidence >= t)
     n = int(confirmed.sum())
     if not n:
@@ -91,7 +95,7 @@ def precision_at(scores: np.ndarray, truth: np.ndarray, k: int, t: float) -> tup
     return float(np.mean(truth[confirmed] == k)), n
 
 
-def precision_threshold(scores: np.ndarray, truth: Sequence[int], k: int, target: float) -> dict:
+def precision_threshold(scores: np.ndarray, truth: Sequence[int], k: int, target: float, classes=None) -> dict:
     """The smallest threshold in 0.00..1.00 at which confirmed verdicts of class ``k`` reach ``target`` precision.
 
     Returns ``{"value", "precision", "target", "reached"}``; when no threshold reaches the target
@@ -102,7 +106,7 @@ def precision_threshold(scores: np.ndarray, truth: Sequence[int], k: int, target
     truth = np.asarray(truth, dtype=int)
     if len(scores):
         for t in THRESHOLD_STEPS:
-            precision, n = precision_at(scores, truth, k, float(t))
+            precision, n = precision_at(scores, truth, k, float(t), classes)
             if n and precision >= target - 1e-12:
                 return {"value": float(t), "precision": round(precision, 4), "target": target, "reached": True}
     return {"value": 1.0, "precision": None, "target": target, "reached": False}
@@ -113,8 +117,7 @@ def unconfirmed_share(scores: np.ndarray, classes: Sequence[str], thresholds: Ma
     scores = np.asarray(scores, dtype=float)
     if not len(scores):
         return None
-    top = scores.argmax(axis=1)
-    confidence = scores.max(axis=1)
+    top, confidence = decide(scores, classes)
     limits = np.array([float(thresholds.get(c, 0.5)) for c in classes])
     return round(float(np.mean(confidence < limits[top])), 4)
 
@@ -175,7 +178,7 @@ def calibrate(
         target = (targets or {}).get(name)
         if target is None:
             continue
-        chosen = precision_threshold(scaled, truth, k, float(target))
+        chosen = precision_threshold(scaled, truth, k, float(target), classes)
         thresholds[name] = {**chosen, "set_by": "precision-target"}
     values = {n: t["value"] for n, t in thresholds.items()}
     return temperature, thresholds, unconfirmed_share(scaled, classes, values), nll(scores, truth), nll(scaled, truth)

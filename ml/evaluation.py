@@ -14,6 +14,27 @@ import numpy as np
 THRESHOLD_STEPS = np.round(np.arange(0, 101) / 100, 2)
 INITIAL_THRESHOLD = 0.5
 HISTOGRAM_BINS = 10
+# A missed Bad plot costs a shift more than a false alarm: the verdict is Bad as soon as its score
+# reaches this, even where another class scores higher (the Bayes decision when a miss costs twice a
+# false alarm). On unseen demo seeds the misses were Bad plots scored 0.4-0.5 (bench/generalisation.py).
+BAD_AT = 1 / 3
+BAD_CLASS = "Bad"
+
+
+def decide(scores, classes: Sequence[str], bad_class: str = BAD_CLASS) -> tuple[np.ndarray, np.ndarray]:
+    """The verdict of each row of ``scores`` (N, classes): (class indices, their scores).
+
+    The top class, except that ``bad_class`` wins wherever its score reaches ``BAD_AT``. Without a
+    class of that name it is the top class.
+    """
+    scores = np.asarray(scores, dtype=float).reshape(-1, len(classes))
+    if not len(scores):
+        return np.zeros(0, dtype=int), np.zeros(0)
+    top = scores.argmax(axis=1)
+    if bad_class in classes:
+        k = list(classes).index(bad_class)
+        top = np.where(scores[:, k] >= BAD_AT, k, top)
+    return top, scores[np.arange(len(scores)), top]
 
 
 @dataclass(frozen=True)
@@ -27,10 +48,10 @@ class Verdict:
 
 
 def verdict(scores: Sequence[float], classes: Sequence[str], thresholds: Mapping[str, float]) -> Verdict:
-    """Hydra's verdict rule: the top class; confirmed when its score ≥ that class's threshold."""
-    scores = np.asarray(scores, dtype=float)
-    top = int(np.argmax(scores))
-    confidence = float(scores[top])
+    """The verdict rule: the top class (Bad from ``BAD_AT`` on, see ``decide``); confirmed when its score ≥ that
+    class's threshold."""
+    index, score = decide([scores], classes)
+    top, confidence = int(index[0]), float(score[0])
     label = classes[top]
     return Verdict(label, top, confidence, confidence >= float(thresholds.get(label, INITIAL_THRESHOLD)))
 
@@ -87,8 +108,7 @@ def max_f1_thresholds(scores: np.ndarray, y_true: Sequence[int], classes: Sequen
     """
     scores = np.asarray(scores, dtype=float)
     truth = np.asarray(y_true, dtype=int)
-    top = scores.argmax(axis=1) if len(scores) else np.zeros(0, dtype=int)
-    confidence = scores.max(axis=1) if len(scores) else np.zeros(0)
+    top, confidence = decide(scores, classes)
     out = {}
     for k, name in enumerate(classes):
         if not np.any(truth == k):
@@ -105,14 +125,14 @@ def max_f1_thresholds(scores: np.ndarray, y_true: Sequence[int], classes: Sequen
 
 
 def cell_histograms(
-    scores: np.ndarray, y_true: Sequence[int], n_classes: int, bins: int = HISTOGRAM_BINS
+    scores: np.ndarray, y_true: Sequence[int], classes: Sequence[str], bins: int = HISTOGRAM_BINS
 ) -> list[list[list[int]]]:
-    """For every confusion-matrix cell, a histogram of the top-class confidence (bins over 0..1)."""
+    """For every confusion-matrix cell, a histogram of the verdict's confidence (bins over 0..1)."""
     scores = np.asarray(scores, dtype=float)
+    n_classes = len(classes)
     hist = np.zeros((n_classes, n_classes, bins), dtype=int)
     if len(scores):
-        top = scores.argmax(axis=1)
-        confidence = scores.max(axis=1)
+        top, confidence = decide(scores, classes)
         where = np.minimum((confidence * bins).astype(int), bins - 1)
         np.add.at(hist, (np.asarray(y_true, dtype=int), top, where), 1)
     return hist.tolist()
@@ -132,7 +152,7 @@ def per_group(
     out = {}
     for group in sorted(set(names.tolist())):
         mask = names == group
-        predicted = scores[mask].argmax(axis=1)
+        predicted = decide(scores[mask], classes, bad_class)[0]
         bad = per_class_metrics(confusion_matrix(truth[mask], predicted, len(classes)), classes).get(bad_class, {})
         out[str(group)] = {
             "tested_on": int(mask.sum()),
@@ -147,7 +167,7 @@ def evaluate(scores: np.ndarray, y_true: Sequence[int], classes: Sequence[str], 
     """Everything the model page shows about a test set, as JSON-ready values."""
     scores = np.asarray(scores, dtype=float).reshape(-1, len(classes))
     truth = np.asarray(y_true, dtype=int)
-    predicted = scores.argmax(axis=1) if len(scores) else np.zeros(0, dtype=int)
+    predicted = decide(scores, classes, bad_class)[0]
     matrix = confusion_matrix(truth, predicted, len(classes))
     metrics = per_class_metrics(matrix, classes)
     thresholds = max_f1_thresholds(scores, truth, classes)
@@ -163,6 +183,6 @@ def evaluate(scores: np.ndarray, y_true: Sequence[int], classes: Sequence[str], 
         "confirmed_share": round(float(np.mean(confirmed)), 4) if confirmed else None,
         "per_class": metrics,
         "confusion_matrix": matrix.tolist(),
-        "histograms": cell_histograms(scores, truth, len(classes)),
+        "histograms": cell_histograms(scores, truth, classes),
         "thresholds": thresholds,
     }

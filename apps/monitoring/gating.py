@@ -31,10 +31,9 @@ def min_accuracy() -> float:
 
 def predicted_classes(scores, classes) -> list[str]:
     """The classes the model gave as a verdict at least once on these scores."""
-    import numpy as np
+    from ml.evaluation import decide
 
-    scores = np.asarray(scores, dtype=float).reshape(-1, len(classes))
-    return sorted({classes[i] for i in scores.argmax(axis=1).tolist()}) if len(scores) else []
+    return sorted({classes[i] for i in decide(scores, classes)[0].tolist()})
 
 
 def _worse(candidate: dict, active: dict, tol: float) -> list[str]:

@@ -54,10 +54,10 @@ def _keep_user_thresholds(old: dict, new: dict) -> dict:
 
 def _disagreements(examples, scores, classes) -> list[dict]:
     rows = []
-    for e, s in zip(examples, scores, strict=True):
-        top = int(s.argmax())
+    verdicts, confidences = evaluation.decide(scores, classes)
+    for e, top, confidence in zip(examples, verdicts.tolist(), confidences.tolist(), strict=True):
         if classes[top] != e.label:
-            rows.append({"plot": plot_id(e), "label": e.label, "verdict": classes[top], "confidence": float(s[top])})
+            rows.append({"plot": plot_id(e), "label": e.label, "verdict": classes[top], "confidence": confidence})
     rows.sort(key=lambda r: -r["confidence"])
     return rows[:MAX_DISAGREEMENTS]
 

@@ -57,9 +57,23 @@ def test_evaluate_gives_accuracy_bad_recall_and_a_histogram_per_cell():
 
 
 def test_figures_per_plot_type_tell_a_shared_model_s_types_apart():
-    scores = np.array([[0.9, 0.1], [0.2, 0.8], [0.8, 0.2], [0.7, 0.3], [0.4, 0.6]])
+    scores = np.array([[0.9, 0.1], [0.2, 0.8], [0.8, 0.2], [0.7, 0.3], [0.3, 0.7]])
     truth = [0, 1, 0, 1, 0]
     groups = ["CDC", "CDC", "FCAL", "FCAL", "FCAL"]
     figures = evaluation.per_group(scores, truth, groups, CLASSES)
     assert figures["CDC"] == {"tested_on": 2, "accuracy": 1.0, "bad_recall": 1.0, "bad_precision": 1.0}
     assert figures["FCAL"] == {"tested_on": 3, "accuracy": 0.3333, "bad_recall": 0.5, "bad_precision": 0.5}
+
+
+def test_a_bad_score_from_one_third_on_is_a_bad_verdict():
+    classes = ["Bad", "Good", "NoData"]
+    scores = np.array([[0.34, 0.66, 0.0], [0.33, 0.67, 0.0], [0.1, 0.2, 0.7], [0.4, 0.0, 0.6], [0.9, 0.1, 0.0]])
+    top, confidence = evaluation.decide(scores, classes)
+    assert [classes[i] for i in top] == ["Bad", "Good", "NoData", "Bad", "Bad"]
+    np.testing.assert_allclose(confidence, [0.34, 0.67, 0.7, 0.4, 0.9])
+    # The verdict of one plot follows the same rule; a Bad verdict below Bad's threshold is unconfirmed.
+    one = evaluation.verdict([0.4, 0.6, 0.0], classes, {"Bad": 0.5, "Good": 0.5})
+    assert (one.label, one.confidence, one.confirmed) == ("Bad", 0.4, False)
+    # Without a Bad class it is the top class.
+    assert evaluation.decide([[0.4, 0.6]], ["Good", "Other"])[0].tolist() == [1]
+    assert evaluation.decide(np.zeros((0, 3)), classes)[0].tolist() == []
