@@ -47,13 +47,17 @@ class Verdict:
     confirmed: bool
 
 
+def verdicts(scores, classes: Sequence[str], thresholds: Mapping[str, float]) -> list[Verdict]:
+    """The verdict rule over rows of scores: the top class (Bad from ``BAD_AT`` on, see ``decide``); confirmed
+    when its score ≥ that class's threshold."""
+    top, confidence = decide(scores, classes)
+    limits = [float(thresholds.get(name, INITIAL_THRESHOLD)) for name in classes]
+    return [Verdict(classes[k], k, c, c >= limits[k]) for k, c in zip(top.tolist(), confidence.tolist(), strict=True)]
+
+
 def verdict(scores: Sequence[float], classes: Sequence[str], thresholds: Mapping[str, float]) -> Verdict:
-    """The verdict rule: the top class (Bad from ``BAD_AT`` on, see ``decide``); confirmed when its score ≥ that
-    class's threshold."""
-    index, score = decide([scores], classes)
-    top, confidence = int(index[0]), float(score[0])
-    label = classes[top]
-    return Verdict(label, top, confidence, confidence >= float(thresholds.get(label, INITIAL_THRESHOLD)))
+    """The verdict of one row of scores (``verdicts``)."""
+    return verdicts([scores], classes, thresholds)[0]
 
 
 def confusion_matrix(y_true: Sequence[int], y_pred: Sequence[int], n_classes: int) -> np.ndarray:
@@ -174,7 +178,7 @@ def evaluate(scores: np.ndarray, y_true: Sequence[int], classes: Sequence[str], 
     accuracy = float(np.mean(predicted == truth)) if len(truth) else None
     bad = metrics.get(bad_class, {})
     values = {name: t["value"] for name, t in thresholds.items()}
-    confirmed = [verdict(s, classes, values).confirmed for s in scores]
+    confirmed = [v.confirmed for v in verdicts(scores, classes, values)]
     return {
         "tested_on": int(len(truth)),
         "accuracy": round(accuracy, 4) if accuracy is not None else None,

@@ -65,7 +65,7 @@ class Classifier:
         return self.predict_arrays(self.load(paths, batch_size), batch_size)
 
     def verdicts(self, scores: np.ndarray, thresholds: Mapping[str, float]) -> list[evaluation.Verdict]:
-        return [evaluation.verdict(s, self.classes, thresholds) for s in scores]
+        return evaluation.verdicts(scores, self.classes, thresholds)
 
     def gradcam(self, images: np.ndarray, class_indices: Sequence[int] | None = None) -> np.ndarray:
         """Heat maps (N, H, W) for decoded images, on the architecture's GradCAM layer."""

@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -73,11 +73,8 @@ def people(request):
         )
     )
     users = list(users)
-    admins = set(
-        get_user_model().objects.filter(Q(is_superuser=True) | Q(groups__name=ADMIN)).values_list("pk", flat=True)
-    )
-    for one in users:
-        one.labels_everything = one.pk in admins  # admins may label every plot type (labels.permissions)
+    for one in users:  # admins may label every plot type (labels.permissions); groups are prefetched
+        one.labels_everything = one.is_superuser or any(g.name == ADMIN for g in one.groups.all())
     return render(
         request,
         "labels/people.html",
